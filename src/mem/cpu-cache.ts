@@ -1,0 +1,304 @@
+/**
+ * One coherent CPU data cache over PhysMem: the reference-model semantics of
+ * dma-core.md §5.4. Each line of `lineSize` bytes is Invalid (absent), Clean or
+ * Dirty and carries its own copy of the data. The spontaneous events of §5.4
+ * (evict, speculate) are methods the fuzzer calls; the cache never does them by itself.
+ *
+ * Lines are grouped by 4 KiB page (key `addr >> 12`, exact as a number) so that
+ * every per-line step is number arithmetic; a page's line data lives in one buffer.
+ */
+import BTree from 'sorted-btree';
+import type { PhysMem } from './phys-mem';
+
+export type LineState = 'invalid' | 'clean' | 'dirty';
+
+/** A present line, as the invariant checkers see it. `data` is a live view: read it before the next operation. */
+export interface CacheLineView {
+  readonly addr: bigint;
+  readonly dirty: boolean;
+  readonly data: Uint8Array;
+}
+
+export interface CpuCacheCounters {
+  /** lines filled from memory (CPU miss or speculation) */
+  fills: number;
+  /** dirty lines written to memory (clean, evict, edge of invalidate) */
+  writebacks: number;
+  /** dirty lines dropped without write-back (inside an invalidate) */
+  discards: number;
+}
+
+const PAGE_SHIFT = 12;
+const PAGE_SIZE = 1 << PAGE_SHIFT;
+const PAGE_MASK = BigInt(PAGE_SIZE - 1);
+const ADDR_LIMIT = 1n << 64n;
+const INVALID = 0;
+const CLEAN = 1;
+const DIRTY = 2;
+const STATE_NAMES: readonly LineState[] = ['invalid', 'clean', 'dirty'];
+
+interface LinePage {
+  readonly data: Uint8Array;
+  readonly state: Uint8Array;
+  present: number;
+}
+
+/** Visits one line: its page and index, the covered bytes [from, to) of the line, and pos, where `from` sits in the caller's buffer. */
+type LineFn = (pageNo: number, li: number, from: number, to: number, pos: number) => void;
+
+const cmpBigint = (a: bigint, b: bigint): number => (a < b ? -1 : a > b ? 1 : 0);
+
+/** The CPU data cache of one platform; see the file header. */
+export class CpuCache {
+  readonly lineSize: number;
+  readonly counters: CpuCacheCounters = { fills: 0, writebacks: 0, discards: 0 };
+  private readonly lineShift: number;
+  private readonly pages = new Map<number, LinePage>();
+  /** Uncached ranges: start -> end (exclusive), non-overlapping. */
+  private readonly uncached = new BTree<bigint, bigint>(undefined, cmpBigint);
+
+  constructor(
+    private readonly mem: PhysMem,
+    lineSize: number,
+  ) {
+    if (!Number.isInteger(lineSize) || lineSize < 1 || lineSize > PAGE_SIZE || (lineSize & (lineSize - 1)) !== 0) {
+      throw new Error(`BUG: cache line size ${lineSize} is not a power of two <= ${PAGE_SIZE}`);
+    }
+    this.lineSize = lineSize;
+    this.lineShift = Math.log2(lineSize);
+  }
+
+  /** CPU load: Invalid lines are filled and become Clean; uncached ranges read memory. */
+  read(addr: bigint, len: number): Uint8Array {
+    const out = new Uint8Array(len);
+    this.cpuAccess(
+      addr,
+      len,
+      (a, pos, n) => this.mem.readInto(a, out.subarray(pos, pos + n)),
+      (pageNo, li, from, to, pos) => {
+        const p = this.present(pageNo, li) ?? this.fill(pageNo, li);
+        const base = li << this.lineShift;
+        out.set(p.data.subarray(base + from, base + to), pos);
+      },
+    );
+    return out;
+  }
+
+  /** CPU store: write-allocate, the line becomes Dirty; uncached ranges write memory. */
+  write(addr: bigint, data: Uint8Array): void {
+    this.cpuAccess(
+      addr,
+      data.length,
+      (a, pos, n) => this.mem.write(a, data.subarray(pos, pos + n)),
+      (pageNo, li, from, to, pos) => {
+        const p = this.present(pageNo, li) ?? this.fill(pageNo, li);
+        p.data.set(data.subarray(pos, pos + (to - from)), (li << this.lineShift) + from);
+        p.state[li] = DIRTY;
+      },
+    );
+  }
+
+  /** A CPU memcpy (loads, then stores, through the cache), as swiotlb_bounce does (§4.5). */
+  memcpy(dst: bigint, src: bigint, len: number): void {
+    this.write(dst, this.read(src, len));
+  }
+
+  /** Spontaneous fill (§5.4) of every Invalid line of normal memory overlapping the range; present lines are untouched. */
+  speculate(addr: bigint, len: number): void {
+    const end = addr + BigInt(len);
+    // Only RAM outside uncached ranges is normal cacheable memory.
+    for (const r of this.mem.ram) {
+      const lo = addr > r.base ? addr : r.base;
+      const rEnd = r.base + r.size;
+      const hi = end < rEnd ? end : rEnd;
+      if (lo >= hi) continue;
+      this.cpuAccess(lo, Number(hi - lo), () => {}, (pageNo, li) => {
+        if (this.present(pageNo, li) === undefined) this.fill(pageNo, li);
+      });
+    }
+  }
+
+  /** Spontaneous eviction (§5.4): Dirty lines are written back, then every overlapping line is dropped. */
+  evict(addr: bigint, len: number): void {
+    this.walk(addr, len, 0, (pageNo, li) => {
+      const p = this.present(pageNo, li);
+      if (p === undefined) return;
+      if (p.state[li] === DIRTY) this.writeback(p, pageNo, li);
+      this.drop(p, pageNo, li);
+    });
+  }
+
+  /** dcache_clean_poc: every Dirty line overlapping the range is written back and stays valid (Clean). */
+  clean(addr: bigint, len: number): void {
+    this.walk(addr, len, 0, (pageNo, li) => {
+      const p = this.present(pageNo, li);
+      if (p !== undefined && p.state[li] === DIRTY) this.writeback(p, pageNo, li);
+    });
+  }
+
+  /**
+   * dcache_inval_poc: lines wholly inside the range are dropped and Dirty data is
+   * discarded (DC IVAC); a partly covered first or last line is cleaned first (DC CIVAC),
+   * so CPU-dirty bytes sharing that line survive (§5.2).
+   */
+  invalidate(addr: bigint, len: number): void {
+    this.walk(addr, len, 0, (pageNo, li, from, to) => {
+      const p = this.present(pageNo, li);
+      if (p === undefined) return;
+      if (p.state[li] === DIRTY) {
+        if (from === 0 && to === this.lineSize) this.counters.discards++;
+        else this.writeback(p, pageNo, li);
+      }
+      this.drop(p, pageNo, li);
+    });
+  }
+
+  /** Device read: non-coherent sees memory only; coherent snoops, so Dirty lines' bytes win (§5.4). */
+  deviceRead(addr: bigint, len: number, coherent: boolean): Uint8Array {
+    const out = this.mem.read(addr, len);
+    if (!coherent || this.pages.size === 0) return out;
+    this.walk(addr, len, 0, (pageNo, li, from, to, pos) => {
+      const p = this.present(pageNo, li);
+      if (p === undefined || p.state[li] !== DIRTY) return;
+      const base = li << this.lineShift;
+      out.set(p.data.subarray(base + from, base + to), pos);
+    });
+    return out;
+  }
+
+  /** Device write: memory always; a coherent device also updates present lines in place, keeping their state (§5.4). */
+  deviceWrite(addr: bigint, data: Uint8Array, coherent: boolean): void {
+    this.mem.write(addr, data);
+    if (!coherent || this.pages.size === 0) return;
+    this.walk(addr, data.length, 0, (pageNo, li, from, to, pos) => {
+      const p = this.present(pageNo, li);
+      if (p !== undefined) p.data.set(data.subarray(pos, pos + (to - from)), (li << this.lineShift) + from);
+    });
+  }
+
+  /**
+   * Marks [addr, addr+len) as mapped uncached by the CPU (a coherent allocation for
+   * a non-coherent device), or clears it. Idempotent per exact range. Lines already
+   * present stay: the cacheable linear alias keeps them, which is why
+   * arch_dma_prep_coherent cleans first (§5.2).
+   */
+  setUncached(addr: bigint, len: bigint, on: boolean): void {
+    const end = addr + len;
+    if (len <= 0n || addr < 0n || end > ADDR_LIMIT) throw new Error(`BUG: bad uncached range 0x${addr.toString(16)}+0x${len.toString(16)}`);
+    const cur = this.uncached.get(addr);
+    if (cur !== undefined && cur !== end) throw new Error(`BUG: uncached range at 0x${addr.toString(16)} has another size`);
+    if (!on) {
+      if (cur !== undefined) this.uncached.delete(addr);
+      return;
+    }
+    if (cur !== undefined) return;
+    const below = this.uncached.getPairOrNextLower(addr);
+    const above = this.uncached.nextHigherKey(addr);
+    if ((below !== undefined && below[1] > addr) || (above !== undefined && above < end)) {
+      throw new Error(`BUG: uncached range 0x${addr.toString(16)}+0x${len.toString(16)} overlaps another`);
+    }
+    this.uncached.set(addr, end);
+  }
+
+  /** Whether the CPU accesses addr uncached. */
+  isUncached(addr: bigint): boolean {
+    return this.uncachedRun(addr, 1) > 0;
+  }
+
+  lineState(addr: bigint): LineState {
+    const p = this.pages.get(Number(addr >> BigInt(PAGE_SHIFT)));
+    return p === undefined ? 'invalid' : STATE_NAMES[p.state[Number(addr & PAGE_MASK) >> this.lineShift]!]!;
+  }
+
+  /** Present lines in address order, read-only, for invariant checkers. */
+  *lines(): Iterable<CacheLineView> {
+    const keys = [...this.pages.keys()].sort((a, b) => a - b);
+    for (const pageNo of keys) {
+      const p = this.pages.get(pageNo)!;
+      for (let li = 0; li < p.state.length; li++) {
+        if (p.state[li] === INVALID) continue;
+        const base = li << this.lineShift;
+        yield { addr: this.lineAddr(pageNo, li), dirty: p.state[li] === DIRTY, data: p.data.subarray(base, base + this.lineSize) };
+      }
+    }
+  }
+
+  /** Splits a CPU access into uncached runs (memory) and cached runs (line by line). */
+  private cpuAccess(addr: bigint, len: number, direct: (a: bigint, pos: number, n: number) => void, perLine: LineFn): void {
+    if (this.uncached.size === 0) return this.walk(addr, len, 0, perLine);
+    for (let pos = 0; pos < len; ) {
+      const a = addr + BigInt(pos);
+      let n = this.uncachedRun(a, len - pos);
+      if (n > 0) direct(a, pos, n);
+      else {
+        const next = this.uncached.nextHigherKey(a);
+        n = next === undefined || next - a >= BigInt(len - pos) ? len - pos : Number(next - a);
+        this.walk(a, n, pos, perLine);
+      }
+      pos += n;
+    }
+  }
+
+  /** Bytes from a (at most max) that lie in the uncached range holding a; 0 if none holds it. */
+  private uncachedRun(a: bigint, max: number): number {
+    const pair = this.uncached.getPairOrNextLower(a);
+    if (pair === undefined || pair[1] <= a) return 0;
+    const left = pair[1] - a;
+    return left < BigInt(max) ? Number(left) : max;
+  }
+
+  private walk(addr: bigint, len: number, pos0: number, fn: LineFn): void {
+    if (len <= 0) return;
+    if (addr < 0n || addr + BigInt(len) > ADDR_LIMIT) throw new Error(`BUG: cache access out of range 0x${addr.toString(16)}+${len}`);
+    const mask = this.lineSize - 1;
+    let pageNo = Number(addr >> BigInt(PAGE_SHIFT));
+    let off = Number(addr & PAGE_MASK);
+    for (let pos = 0; pos < len; ) {
+      const from = off & mask;
+      const to = Math.min(this.lineSize, from + (len - pos));
+      fn(pageNo, off >> this.lineShift, from, to, pos0 + pos);
+      pos += to - from;
+      off += to - from;
+      if (off === PAGE_SIZE) {
+        off = 0;
+        pageNo++;
+      }
+    }
+  }
+
+  private present(pageNo: number, li: number): LinePage | undefined {
+    const p = this.pages.get(pageNo);
+    return p !== undefined && p.state[li] !== INVALID ? p : undefined;
+  }
+
+  private fill(pageNo: number, li: number): LinePage {
+    let p = this.pages.get(pageNo);
+    if (p === undefined) {
+      p = { data: new Uint8Array(PAGE_SIZE), state: new Uint8Array(PAGE_SIZE >> this.lineShift), present: 0 };
+      this.pages.set(pageNo, p);
+    }
+    const base = li << this.lineShift;
+    this.mem.readInto(this.lineAddr(pageNo, li), p.data.subarray(base, base + this.lineSize));
+    p.state[li] = CLEAN;
+    p.present++;
+    this.counters.fills++;
+    return p;
+  }
+
+  /** The whole line goes to memory, stale bytes included: the mechanism of §5.4 VIS-3.1. */
+  private writeback(p: LinePage, pageNo: number, li: number): void {
+    const base = li << this.lineShift;
+    this.mem.write(this.lineAddr(pageNo, li), p.data.subarray(base, base + this.lineSize));
+    p.state[li] = CLEAN;
+    this.counters.writebacks++;
+  }
+
+  private drop(p: LinePage, pageNo: number, li: number): void {
+    p.state[li] = INVALID;
+    if (--p.present === 0) this.pages.delete(pageNo);
+  }
+
+  private lineAddr(pageNo: number, li: number): bigint {
+    return (BigInt(pageNo) << BigInt(PAGE_SHIFT)) | BigInt(li << this.lineShift);
+  }
+}

@@ -1,0 +1,21 @@
+/** Malformed input: names where (file, op index, field path) and what form was expected. */
+export class OpParseError extends Error {
+  constructor(
+    readonly path: string,
+    readonly expected: string,
+    readonly got?: unknown,
+  ) {
+    super(`${path}: expected ${expected}${got === undefined ? '' : `, got ${describe(got)}`}`);
+    this.name = 'OpParseError';
+  }
+}
+
+function describe(v: unknown): string {
+  if (typeof v === 'bigint') return `${v}n`;
+  try {
+    const s = JSON.stringify(v);
+    return s === undefined ? String(v) : s.length > 60 ? s.slice(0, 57) + '...' : s;
+  } catch {
+    return String(v);
+  }
+}
