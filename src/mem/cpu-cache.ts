@@ -19,12 +19,10 @@ export interface CacheLineView {
   readonly data: Uint8Array;
 }
 
+/** fills: from memory (CPU miss, speculation); writebacks: Dirty lines to memory; discards: Dirty lines dropped unwritten. */
 export interface CpuCacheCounters {
-  /** lines filled from memory (CPU miss or speculation) */
   fills: number;
-  /** dirty lines written to memory (clean, evict, edge of invalidate) */
   writebacks: number;
-  /** dirty lines dropped without write-back (inside an invalidate) */
   discards: number;
 }
 
@@ -54,6 +52,8 @@ export class CpuCache {
   readonly counters: CpuCacheCounters = { fills: 0, writebacks: 0, discards: 0 };
   private readonly lineShift: number;
   private readonly pages = new Map<number, LinePage>();
+  /** One emptied page kept for reuse, so evict/fill churn does not allocate. */
+  private spare: LinePage | undefined;
   /** Uncached ranges: start -> end (exclusive), non-overlapping. */
   private readonly uncached = new BTree<bigint, bigint>(undefined, cmpBigint);
 
@@ -71,31 +71,23 @@ export class CpuCache {
   /** CPU load: Invalid lines are filled and become Clean; uncached ranges read memory. */
   read(addr: bigint, len: number): Uint8Array {
     const out = new Uint8Array(len);
-    this.cpuAccess(
-      addr,
-      len,
-      (a, pos, n) => this.mem.readInto(a, out.subarray(pos, pos + n)),
-      (pageNo, li, from, to, pos) => {
-        const p = this.present(pageNo, li) ?? this.fill(pageNo, li);
-        const base = li << this.lineShift;
-        out.set(p.data.subarray(base + from, base + to), pos);
-      },
-    );
+    const direct = (a: bigint, pos: number, n: number): void => this.mem.readInto(a, out.subarray(pos, pos + n));
+    this.cpuAccess(addr, len, direct, (pageNo, li, from, to, pos) => {
+      const p = this.present(pageNo, li) ?? this.fill(pageNo, li);
+      const base = li << this.lineShift;
+      out.set(p.data.subarray(base + from, base + to), pos);
+    });
     return out;
   }
 
   /** CPU store: write-allocate, the line becomes Dirty; uncached ranges write memory. */
   write(addr: bigint, data: Uint8Array): void {
-    this.cpuAccess(
-      addr,
-      data.length,
-      (a, pos, n) => this.mem.write(a, data.subarray(pos, pos + n)),
-      (pageNo, li, from, to, pos) => {
-        const p = this.present(pageNo, li) ?? this.fill(pageNo, li);
-        p.data.set(data.subarray(pos, pos + (to - from)), (li << this.lineShift) + from);
-        p.state[li] = DIRTY;
-      },
-    );
+    const direct = (a: bigint, pos: number, n: number): void => this.mem.write(a, data.subarray(pos, pos + n));
+    this.cpuAccess(addr, data.length, direct, (pageNo, li, from, to, pos) => {
+      const p = this.present(pageNo, li) ?? this.fill(pageNo, li);
+      p.data.set(data.subarray(pos, pos + (to - from)), (li << this.lineShift) + from);
+      p.state[li] = DIRTY;
+    });
   }
 
   /** A CPU memcpy (loads, then stores, through the cache), as swiotlb_bounce does (§4.5). */
@@ -274,7 +266,8 @@ export class CpuCache {
   private fill(pageNo: number, li: number): LinePage {
     let p = this.pages.get(pageNo);
     if (p === undefined) {
-      p = { data: new Uint8Array(PAGE_SIZE), state: new Uint8Array(PAGE_SIZE >> this.lineShift), present: 0 };
+      p = this.spare ?? { data: new Uint8Array(PAGE_SIZE), state: new Uint8Array(PAGE_SIZE >> this.lineShift), present: 0 };
+      this.spare = undefined;
       this.pages.set(pageNo, p);
     }
     const base = li << this.lineShift;
@@ -295,7 +288,10 @@ export class CpuCache {
 
   private drop(p: LinePage, pageNo: number, li: number): void {
     p.state[li] = INVALID;
-    if (--p.present === 0) this.pages.delete(pageNo);
+    if (--p.present === 0) {
+      this.pages.delete(pageNo);
+      this.spare = p; // every state byte is INVALID again; stale data is overwritten on fill
+    }
   }
 
   private lineAddr(pageNo: number, li: number): bigint {

@@ -1,0 +1,249 @@
+/**
+ * One handler per op: unpack the resolved op, call the model at the API
+ * boundary (src/dma/mapping*.ts), and turn the kernel's return value into a
+ * result. Kernel failures are results; malformed input throws before this.
+ */
+import { dma_to_phys, type SgEntry } from '../dma/direct';
+import * as api from '../dma/mapping';
+import { dma_alloc_attrs, dma_free_attrs, dma_pool_create, dma_pool_destroy } from '../dma/mapping-coherent';
+import { DMA_MAPPING_ERROR, U64_MAX, type Device } from '../dma/types';
+import { ConfigError, type Platform } from '../platform';
+import { formatData } from '../ops/data';
+import { byteSpecToBytes } from '../ops/dma-kinds';
+import type { OpName } from '../ops/table';
+import type { OpOf, ResultValues, SgResultEntry } from '../ops/types';
+import type { Resolved } from './handles';
+import { createDevice } from './setup';
+
+export type Outcome =
+  | { ok: true; values: ResultValues }
+  | { ok: false; error: string; fault?: boolean };
+
+const OK: Outcome = { ok: true, values: {} };
+const ok = (values: ResultValues): Outcome => ({ ok: true, values });
+const err = (error: string, fault = false): Outcome => (fault ? { ok: false, error, fault } : { ok: false, error });
+
+const ERRNO: Record<number, string> = { [-5]: '-EIO', [-12]: '-ENOMEM', [-22]: '-EINVAL', [-121]: '-EREMOTEIO' };
+const errno = (rc: number): string => ERRNO[rc] ?? String(rc);
+
+/** Behaviour the kernel leaves undefined gets a clear refusal (docs/undefined.md). */
+export class Undefined extends Error {
+  constructor(readonly code: string, message: string) {
+    super(message);
+  }
+}
+
+function checkRange(start: bigint, size: bigint): void {
+  if (size === 0n) throw new Undefined('UNDEFINED_SIZE_ZERO', 'size 0: the kernel computes end = addr - 1 and swiotlb would BUG (dma-core.md §10.6)');
+  if (start + size - 1n > U64_MAX) throw new Undefined('UNDEFINED_ADDRESS_WRAP', 'addr + size wraps past 2^64 (dma-core.md §10.6)');
+}
+
+/** An op's arguments without its name, so one handler serves aliases. */
+type Args<N extends OpName> = Omit<Resolved<OpOf<N>>, 'op'>;
+type Handler<N extends OpName> = (p: Platform, op: Resolved<OpOf<N>>) => Outcome;
+type Handlers = { [N in Exclude<OpName, 'platform'>]: Handler<N> };
+
+function dev(p: Platform, name: string): Device {
+  const d = p.devices.get(name);
+  if (!d) throw new ConfigError('dev', `no device "${name}" (add it with device_add)`);
+  return d;
+}
+
+function toSg(entries: readonly { phys: bigint; length: bigint; dma_address?: bigint; dma_length?: bigint }[]): SgEntry[] {
+  return entries.map((e) => ({ phys: e.phys, length: e.length, dma_address: e.dma_address ?? 0n, dma_length: e.dma_length ?? 0n }));
+}
+
+function mapSingle(kind: api.SingleKind) {
+  return (p: Platform, op: Args<'dma_map_phys'>): Outcome => {
+    checkRange(op.phys, op.size);
+    const a = api.dma_map_phys(p, dev(p, op.dev), kind, op.phys, op.size, op.dir, op.attrs ?? 0, op.mem ?? 'linear');
+    return a === DMA_MAPPING_ERROR ? err('DMA_MAPPING_ERROR') : ok({ dma_addr: a });
+  };
+}
+
+function unmapSingle(kind: api.SingleKind) {
+  return (p: Platform, op: Args<'dma_unmap_phys'>): Outcome => {
+    api.dma_unmap_phys(p, dev(p, op.dev), kind, op.dma_addr, op.size, op.dir, op.attrs ?? 0);
+    return OK;
+  };
+}
+
+function mapSg(table: boolean) {
+  return (p: Platform, op: Args<'dma_map_sg'>): Outcome => {
+    const sg = toSg(op.sg);
+    const nents = op.nents ?? sg.length;
+    if (nents > sg.length) throw new ConfigError('nents', `nents ${nents} exceeds the ${sg.length} entries given`);
+    for (const e of sg.slice(0, nents)) checkRange(e.phys, e.length);
+    const ents = api.dma_map_sg(p, dev(p, op.dev), sg, nents, op.dir, op.attrs ?? 0, op.mem ?? 'linear');
+    if (ents < 0) return err(table ? errno(ents) : '0');
+    if (ents === 0 && !table) return err('0');
+    const out: SgResultEntry[] = sg.map((e) => ({ ...e }));
+    return ok({ nents: ents, sg: out });
+  };
+}
+
+function sgCall(fn: (p: Platform, d: Device, sg: SgEntry[], nents: number, op: Args<'dma_unmap_sg'>) => void) {
+  return (p: Platform, op: Args<'dma_unmap_sg'>): Outcome => {
+    const sg = toSg(op.sg);
+    const nents = op.nents ?? sg.length;
+    if (nents > sg.length) throw new ConfigError('nents', `nents ${nents} exceeds the ${sg.length} entries given`);
+    fn(p, dev(p, op.dev), sg, nents, op);
+    return OK;
+  };
+}
+
+const rc = (r: number): Outcome => (r === 0 ? OK : err(errno(r)));
+
+/** A device access through dma-direct's translation; outside RAM or the device's reach it faults. */
+function deviceTarget(p: Platform, d: Device, dma_addr: bigint, size: bigint): bigint | undefined {
+  checkRange(dma_addr, size);
+  const phys = dma_to_phys(d, dma_addr);
+  if (phys === U64_MAX) return undefined;
+  const end = dma_to_phys(d, dma_addr + size - 1n);
+  if (end !== phys + size - 1n || !p.mem.isRam(phys, size)) return undefined;
+  return phys;
+}
+
+export const HANDLERS: Handlers = {
+  device_add: (p, op) => {
+    p.devices.set(op.name, createDevice(p, op));
+    return OK;
+  },
+  device_remove: (p, op) => {
+    const d = dev(p, op.name);
+    const before = p.warn.peek().length;
+    p.debug?.debug_dma_device_removed(d);
+    p.devices.delete(op.name);
+    return ok({ leaks: p.warn.peek().length - before });
+  },
+
+  dma_map_phys: mapSingle('phys'),
+  dma_map_page: mapSingle('page'),
+  dma_map_single: mapSingle('single'),
+  dma_map_resource: mapSingle('resource'),
+  dma_unmap_phys: unmapSingle('phys'),
+  dma_unmap_page: unmapSingle('page'),
+  dma_unmap_single: unmapSingle('single'),
+  dma_unmap_resource: unmapSingle('resource'),
+  dma_mapping_error: (p, op) => (api.dma_mapping_error(p, dev(p, op.dev), op.dma_addr) === 0 ? OK : err('-ENOMEM')),
+
+  dma_map_sg: mapSg(false),
+  dma_map_sgtable: mapSg(true),
+  dma_unmap_sg: sgCall((p, d, sg, n, op) => api.dma_unmap_sg(p, d, sg, n, op.dir, op.attrs ?? 0)),
+  dma_unmap_sgtable: sgCall((p, d, sg, n, op) => api.dma_unmap_sg(p, d, sg, n, op.dir, op.attrs ?? 0)),
+  dma_sync_sg_for_cpu: sgCall((p, d, sg, n, op) => api.dma_sync_sg_for_cpu(p, d, sg, n, op.dir)),
+  dma_sync_sg_for_device: sgCall((p, d, sg, n, op) => api.dma_sync_sg_for_device(p, d, sg, n, op.dir)),
+
+  dma_sync_single_for_cpu: (p, op) => (api.dma_sync_single_for_cpu(p, dev(p, op.dev), op.dma_addr, op.size, op.dir), OK),
+  dma_sync_single_for_device: (p, op) => (api.dma_sync_single_for_device(p, dev(p, op.dev), op.dma_addr, op.size, op.dir), OK),
+  dma_sync_single_range_for_cpu: (p, op) => (api.dma_sync_single_for_cpu(p, dev(p, op.dev), op.dma_addr + op.offset, op.size, op.dir), OK),
+  dma_sync_single_range_for_device: (p, op) => (api.dma_sync_single_for_device(p, dev(p, op.dev), op.dma_addr + op.offset, op.size, op.dir), OK),
+
+  dma_alloc_coherent: (p, op) => {
+    if (op.size === 0n) throw new Undefined('UNDEFINED_SIZE_ZERO', 'dma_alloc_coherent of 0 bytes');
+    const a = dma_alloc_attrs(p, dev(p, op.dev), op.size, op.attrs ?? 0);
+    return a ? ok({ cpu_addr: a.cpu_addr, dma_addr: a.dma_addr }) : err('NULL');
+  },
+  dma_free_coherent: (p, op) => {
+    dma_free_attrs(p, dev(p, op.dev), op.size, op.cpu_addr, op.dma_addr, op.attrs ?? 0, op.context ?? 'process');
+    return OK;
+  },
+  dma_pool_create: (p, op) => {
+    if (p.pools.has(op.name)) throw new ConfigError('name', `a pool "${op.name}" exists already`);
+    const pool = dma_pool_create(p, dev(p, op.dev), op.name, op.size, op.align ?? 0n, op.boundary ?? 0n, op.context ?? 'process');
+    if (!pool) return err('NULL');
+    p.pools.set(op.name, pool);
+    return OK;
+  },
+  dma_pool_alloc: (p, op) => {
+    const b = pool(p, op.pool).alloc();
+    return b ? ok({ cpu_addr: b.cpu_addr, dma_addr: b.dma_addr }) : err('NULL');
+  },
+  dma_pool_free: (p, op) => (pool(p, op.pool).free(op.cpu_addr, op.dma_addr), OK),
+  dma_pool_destroy: (p, op) => {
+    dma_pool_destroy(p, pool(p, op.pool), op.context ?? 'process');
+    p.pools.delete(op.pool);
+    return OK;
+  },
+
+  dma_set_mask: (p, op) => rc(api.dma_set_mask(p, dev(p, op.dev), op.mask)),
+  dma_set_coherent_mask: (p, op) => rc(api.dma_set_coherent_mask(p, dev(p, op.dev), op.mask)),
+  dma_set_mask_and_coherent: (p, op) => rc(api.dma_set_mask_and_coherent(p, dev(p, op.dev), op.mask)),
+  dma_get_mask: (p, op) => ok({ mask: api.dma_get_mask(dev(p, op.dev)) }),
+  dma_get_required_mask: (p, op) => ok({ mask: api.dma_get_required_mask(p, dev(p, op.dev)) }),
+  dma_max_mapping_size: (p, op) => ok({ size: api.dma_max_mapping_size(p, dev(p, op.dev)) }),
+  dma_opt_mapping_size: (p, op) => ok({ size: api.dma_opt_mapping_size(p, dev(p, op.dev)) }),
+  dma_get_merge_boundary: (p, op) => ok({ size: api.dma_get_merge_boundary(p, dev(p, op.dev)) }),
+  dma_need_sync: (p, op) => ok({ value: api.dma_need_sync(p, dev(p, op.dev), op.dma_addr) }),
+  dma_need_unmap: (p, op) => {
+    if (p.linux === '6.12') throw new ConfigError('op', 'dma_need_unmap does not exist in Linux 6.12 (platform linux newest)');
+    return ok({ value: api.dma_need_unmap(p, dev(p, op.dev)) });
+  },
+  dma_addressing_limited: (p, op) => ok({ value: api.dma_addressing_limited(p, dev(p, op.dev)) }),
+  dma_get_cache_alignment: (p) => ok({ size: BigInt(p.cache_alignment) }),
+
+  swiotlb_tbl_map_single: (p, op) => {
+    checkRange(op.phys, op.size);
+    const pool = p.swiotlb;
+    if (!pool) return err('DMA_MAPPING_ERROR');
+    const t = pool.swiotlb_tbl_map_single(dev(p, op.dev), op.phys, op.size, op.alloc_align_mask ?? 0n, op.dir, op.attrs ?? 0);
+    return t === DMA_MAPPING_ERROR ? err('DMA_MAPPING_ERROR') : ok({ tlb_addr: t });
+  },
+  swiotlb_tbl_unmap_single: (p, op) => {
+    if (p.swiotlb?.is_swiotlb_buffer(op.tlb_addr)) p.swiotlb.swiotlb_tbl_unmap_single(dev(p, op.dev), op.tlb_addr, op.size, op.dir, op.attrs ?? 0);
+    return OK;
+  },
+  swiotlb_info: (p) => {
+    const s = p.swiotlb;
+    if (!s) return err('-ENODEV');
+    return ok({ start: s.start, end: s.end, nslabs: s.nslabs, nareas: s.nareas, used: s.stats.total_used, force: s.force_bounce });
+  },
+  is_swiotlb_buffer: (p, op) => ok({ value: p.swiotlb?.is_swiotlb_buffer(op.phys) ?? false }),
+  dma_debug_info: (p) => {
+    const d = p.debug;
+    if (!d) return err('-ENODEV');
+    const s = d.stats;
+    return ok({ error_count: s.error_count, num_free_entries: s.num_free_entries, nr_total_entries: s.nr_total_entries, live_entries: s.live_entries, disabled: s.disabled });
+  },
+  platform_counters: (p) => ok({
+    flushes: p.arch.stats.flushes, cleans: p.arch.stats.cleans, invalidates: p.arch.stats.invalidates,
+    bounces: p.swiotlb?.stats.bounces ?? 0,
+  }),
+
+  cpu_write: (p, op) => {
+    const data = byteSpecToBytes(op.data);
+    checkRange(op.phys, BigInt(data.length));
+    p.cache.write(op.phys, data);
+    return OK;
+  },
+  cpu_read: (p, op) => {
+    checkRange(op.phys, op.size);
+    return ok({ data: formatData(p.cache.read(op.phys, Number(op.size))) });
+  },
+  cpu_speculate: (p, op) => (checkRange(op.phys, op.size), p.cache.speculate(op.phys, Number(op.size)), OK),
+  cpu_evict: (p, op) => (checkRange(op.phys, op.size), p.cache.evict(op.phys, Number(op.size)), OK),
+  device_read: (p, op) => {
+    const d = dev(p, op.dev);
+    const phys = deviceTarget(p, d, op.dma_addr, op.size);
+    if (phys === undefined) return err('FAULT', true);
+    return ok({ data: formatData(p.cache.deviceRead(phys, Number(op.size), d.dma_coherent)) });
+  },
+  device_write: (p, op) => {
+    const d = dev(p, op.dev);
+    const data = byteSpecToBytes(op.data);
+    const phys = deviceTarget(p, d, op.dma_addr, BigInt(data.length));
+    if (phys === undefined) return err('FAULT', true);
+    p.cache.deviceWrite(phys, data, d.dma_coherent);
+    return OK;
+  },
+  advance_time: (p, op) => {
+    p.time_ms += op.ms; // no timers on the direct path; part 2 adds flush queues and depot trimming
+    return OK;
+  },
+};
+
+function pool(p: Platform, name: string) {
+  const pl = p.pools.get(name);
+  if (!pl) throw new ConfigError('pool', `no pool "${name}" (create it with dma_pool_create)`);
+  return pl;
+}
