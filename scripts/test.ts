@@ -38,6 +38,10 @@ section('type check (tsc --noEmit)');
 if (run(join(BIN, 'tsc'), ['--noEmit', '-p', '.']) === 0) passed++;
 else failed++;
 
+section('docs/protocol.md matches the op table');
+if (run(process.execPath, ['--import', 'tsx', 'scripts/gen-protocol.ts', '--check']) === 0) passed++;
+else failed++;
+
 section('unit tests (node:test)');
 const unitFiles = [...walk('src', '.test.ts'), ...walk('steps', '.test.ts'), ...walk('scripts', '.test.ts')];
 run(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=dot', '--test-reporter-destination=stdout',
