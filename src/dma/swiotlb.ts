@@ -21,7 +21,7 @@ import {
 import type { SwiotlbView } from './swiotlb-pool';
 
 export type { SwiotlbView } from './swiotlb-pool';
-export { INVALID_PHYS_ADDR, IO_TLB_SEGSIZE, IO_TLB_SHIFT, IO_TLB_SIZE, IO_TLB_DEFAULT_SIZE } from './swiotlb-pool';
+export { INVALID_PHYS_ADDR, IO_TLB_SEGSIZE, IO_TLB_SHIFT, IO_TLB_SIZE, IO_TLB_DEFAULT_SIZE, swiotlb_geometry } from './swiotlb-pool';
 
 export interface SwiotlbConfig {
   /** requested bytes (boot option swiotlb=<nslabs> equivalent: nslabs = size/2048); 0 = no pool (model:) */
