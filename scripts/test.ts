@@ -8,6 +8,7 @@ import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { RULES } from '../src/spec/rules';
 import { INVARIANTS } from '../src/invariants/registry';
+import { replayCorpus } from '../src/cli/check';
 
 const BIN = join('node_modules', '.bin');
 const TMP = '.tmp';
@@ -91,6 +92,17 @@ for (const f of features) {
 passed += scenarioPass;
 failed += scenarioFail;
 process.stdout.write(`features: ${scenarioPass} scenarios passed, ${scenarioFail} failed\n`);
+
+section('corpus replay (corpus/*.json, every invariant after every op)');
+const corpus = replayCorpus('corpus');
+for (const c of corpus) {
+  const bad = c.error !== undefined || c.violations.length > 0;
+  if (bad) failed++;
+  else passed++;
+  if (c.error) process.stdout.write(`  FAILED (input): ${c.error}\n`);
+  for (const v of c.violations) process.stdout.write(`  FAILED (invariant): ${v}\n`);
+}
+process.stdout.write(`corpus: ${corpus.length} files replayed, ${corpus.filter((c) => !c.error && !c.violations.length).length} clean\n`);
 
 section('spec coverage');
 // A scenario without a Then step asserts nothing: that is a defect, not a pass.

@@ -96,6 +96,7 @@ export class Platform implements DirectEnv {
     this.cache_alignment = config.arch === 'arm64' ? config.cache_line : 1;
     this.mem = new PhysMem(config.ram);
     this.cache = new CpuCache(this.mem, config.cache_line);
+    this.cache.transparent(); // until a non-coherent device arrives (see CpuCache.tracking)
     this.arch = new ArchDmaSync(this.cache, { batched: config.arch === 'arm64' && config.linux === 'newest', ncpus: config.ncpus });
     this.swiotlb = config.swiotlb ? this.createSwiotlb(config.swiotlb) : null;
     const reserved = this.swiotlb ? [{ base: this.swiotlb.start, size: this.swiotlb.end - this.swiotlb.start }] : [];

@@ -78,7 +78,7 @@ Then(/^the result's (\w+)(?: & (\S+))? (is below|is at most|is above|is at least
   const got = field(this, name);
   if (typeof got !== 'bigint' && typeof got !== 'number') throw new Error(`the result's ${name} is not a number`);
   let a = BigInt(got);
-  if (mask !== undefined) a &= u64(this, parseValueText(mask, 'mask'), 'mask');
+  if (mask != null) a &= u64(this, parseValueText(mask, 'mask'), 'mask');
   const b = u64(this, parseValueText(value, 'value'), 'value');
   const ok = rel === 'is' ? a === b : RELATIONS[rel](a, b);
   assert.ok(ok, `the result's ${name}${mask ? ` & ${mask}` : ''} is ${formatHex(a)}, expected it ${rel} ${formatHex(b)}`);

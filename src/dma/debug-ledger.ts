@@ -223,6 +223,8 @@ export class DebugEntry {
   bucket = 0;
   /** to_cacheline_number(); null when TO_DEVICE (never inserted in the radix tree). */
   cln: bigint | null = null;
+  /** Scratch for bucket_find_contain: how many buckets back the walk meets this entry. */
+  step = 0;
   readonly dma_node = new IxNode<DebugEntry>(this);
   readonly line_node = new IxNode<DebugEntry>(this);
   dev_prev: DebugEntry | null = null;

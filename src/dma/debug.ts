@@ -176,6 +176,9 @@ const UNMAP_VALID = DMA_ATTRS.DMA_ATTR_NO_KERNEL_MAPPING | DMA_ATTRS.DMA_ATTR_FO
 /** virt_addr_valid() by memory kind: linear-map addresses (the kernel image on x86-64) pass. */
 const VIRT_ADDR_VALID: Readonly<Record<MemKind, boolean>> = { linear: true, stack: true, text: true, rodata: true, vmap_stack: false, vmalloc: false, invalid: false };
 
+/** Walk order of bucket_find_contain: bucket step, then list order. */
+const by_step_then_seq = (x: DebugEntry, y: DebugEntry): number => x.step - y.step || x.seq - y.seq;
+
 /** One scatterlist element as dma-debug reads it; SgEntry of direct.ts fits. */
 export interface DebugSg {
   phys: bigint;
@@ -350,11 +353,11 @@ export class DmaDebug {
     const h0 = hash_fn(a);
     // The walk visits bucket h0 - i at step i; every entry at or below a is reached
     // within min(16384, (a >> 13) + 1) steps, so the limit never cuts one off.
-    const step = (e: DebugEntry): number => (h0 - e.bucket) & (HASH_SIZE - 1);
-    m.sort((x, y) => step(x) - step(y) || x.seq - y.seq);
+    for (const e of m) e.step = (h0 - e.bucket) & (HASH_SIZE - 1);
+    m.sort(by_step_then_seq);
     for (let i = 0; i < n;) {
       let j = i + 1;
-      while (j < n && step(m[j]) === step(m[i])) j++;
+      while (j < n && m[j].step === m[i].step) j++;
       const e = DmaDebug.best_fit(ref, m, i, j);
       if (e !== null) return e;
       i = j;
@@ -512,6 +515,14 @@ export class DmaDebug {
     }
   }
 
+  private static where(ref: DebugRef): string {
+    return `[device address=${hex16(ref.dev_addr)}] [size=${ref.size} bytes]`;
+  }
+
+  private static what(ref: DebugRef, e: DebugEntry): string {
+    return `[device address=${hex16(ref.dev_addr)}] [size=${e.size} bytes] [mapped with ${e.direction}] [synced with ${ref.direction}]`;
+  }
+
   /** check_unmap (checks 8-15 and, newest, the attrs check): all applicable fire, then the entry goes. */
   private check_unmap(ref: DebugRef): void {
     const e = this.bucket_find_exact(ref);
@@ -521,26 +532,25 @@ export class DmaDebug {
       else this.err('DEBUG_FREE_NOT_ALLOCATED', dev, `device driver tries to free DMA memory it has not allocated [device address=${hex16(ref.dev_addr)}] [size=${ref.size} bytes]`);
       return;
     }
-    const where = (): string => `[device address=${hex16(ref.dev_addr)}] [size=${ref.size} bytes]`;
-    if (ref.size !== e.size) {
+        if (ref.size !== e.size) {
       this.err('DEBUG_FREE_WRONG_SIZE', dev, `device driver frees DMA memory with different size [device address=${hex16(ref.dev_addr)}] [map size=${e.size} bytes] [unmap size=${ref.size} bytes]`);
     }
     if (ref.type !== e.type) {
-      this.err('DEBUG_FREE_WRONG_FUNCTION', dev, `device driver frees DMA memory with wrong function ${where()} [mapped as ${e.type}] [unmapped as ${ref.type}]`);
+      this.err('DEBUG_FREE_WRONG_FUNCTION', dev, `device driver frees DMA memory with wrong function ${DmaDebug.where(ref)} [mapped as ${e.type}] [unmapped as ${ref.type}]`);
     } else if ((e.type === 'coherent' || e.type === 'noncoherent') && ref.paddr !== e.paddr) {
-      this.err('DEBUG_FREE_WRONG_CPU_ADDRESS', dev, `device driver frees DMA memory with different CPU address ${where()} [cpu alloc address=${hex(e.paddr)}] [cpu free address=${hex(ref.paddr)}]`);
+      this.err('DEBUG_FREE_WRONG_CPU_ADDRESS', dev, `device driver frees DMA memory with different CPU address ${DmaDebug.where(ref)} [cpu alloc address=${hex(e.paddr)}] [cpu free address=${hex(ref.paddr)}]`);
     }
     if (ref.sg_call_ents !== 0 && ref.type === 'scatter-gather' && ref.sg_call_ents !== e.sg_call_ents) {
       this.err('DEBUG_FREE_WRONG_SG_COUNT', dev, `device driver frees DMA sg list with different entry count [map count=${e.sg_call_ents}] [unmap count=${ref.sg_call_ents}]`);
     }
     if (ref.direction !== e.direction) {
-      this.err('DEBUG_FREE_WRONG_DIRECTION', dev, `device driver frees DMA memory with different direction ${where()} [mapped with ${e.direction}] [unmapped with ${ref.direction}]`);
+      this.err('DEBUG_FREE_WRONG_DIRECTION', dev, `device driver frees DMA memory with different direction ${DmaDebug.where(ref)} [mapped with ${e.direction}] [unmapped with ${ref.direction}]`);
     }
     if (e.map_err_type === 'not-checked') {
-      this.err('DEBUG_MAP_ERROR_NOT_CHECKED', dev, `device driver failed to check map error ${where()} [mapped as ${e.type}]`);
+      this.err('DEBUG_MAP_ERROR_NOT_CHECKED', dev, `device driver failed to check map error ${DmaDebug.where(ref)} [mapped as ${e.type}]`);
     }
     if (this.newest && (ref.attrs & UNMAP_VALID) !== (e.attrs & UNMAP_VALID)) {
-      this.err('DEBUG_FREE_WRONG_ATTRS', dev, `device driver frees DMA memory with different attributes ${where()} [mapped with ${hex(BigInt(e.attrs))}] [unmapped with ${hex(BigInt(ref.attrs))}]`);
+      this.err('DEBUG_FREE_WRONG_ATTRS', dev, `device driver frees DMA memory with different attributes ${DmaDebug.where(ref)} [mapped with ${hex(BigInt(e.attrs))}] [unmapped with ${hex(BigInt(ref.attrs))}]`);
     }
     this.remove_entry(e);
   }
@@ -557,13 +567,12 @@ export class DmaDebug {
       this.err('DEBUG_SYNC_OUTSIDE_RANGE', dev, `device driver syncs DMA memory outside allocated range [device address=${hex16(e.dev_addr)}] [allocation size=${e.size} bytes] [sync offset+size=${ref.size}]`);
     }
     if (e.direction === 'DMA_BIDIRECTIONAL') return;
-    const what = (): string => `[device address=${hex16(ref.dev_addr)}] [size=${e.size} bytes] [mapped with ${e.direction}] [synced with ${ref.direction}]`;
-    if (ref.direction !== e.direction) this.err('DEBUG_SYNC_WRONG_DIRECTION', dev, `device driver syncs DMA memory with different direction ${what()}`);
+        if (ref.direction !== e.direction) this.err('DEBUG_SYNC_WRONG_DIRECTION', dev, `device driver syncs DMA memory with different direction ${DmaDebug.what(ref, e)}`);
     if (to_cpu && e.direction !== 'DMA_FROM_DEVICE' && ref.direction !== 'DMA_TO_DEVICE') {
-      this.err('DEBUG_SYNC_DEVICE_READ_ONLY', dev, `device driver syncs device read-only DMA memory for cpu ${what()}`);
+      this.err('DEBUG_SYNC_DEVICE_READ_ONLY', dev, `device driver syncs device read-only DMA memory for cpu ${DmaDebug.what(ref, e)}`);
     }
     if (!to_cpu && e.direction !== 'DMA_TO_DEVICE' && ref.direction !== 'DMA_FROM_DEVICE') {
-      this.err('DEBUG_SYNC_DEVICE_WRITE_ONLY', dev, `device driver syncs device write-only DMA memory to device ${what()}`);
+      this.err('DEBUG_SYNC_DEVICE_WRITE_ONLY', dev, `device driver syncs device write-only DMA memory to device ${DmaDebug.what(ref, e)}`);
     }
     if (ref.sg_call_ents !== 0 && ref.type === 'scatter-gather' && ref.sg_call_ents !== e.sg_call_ents) {
       this.err('DEBUG_SYNC_WRONG_SG_COUNT', dev, `device driver syncs DMA sg list with different entry count [map count=${e.sg_call_ents}] [sync count=${ref.sg_call_ents}]`);

@@ -106,7 +106,9 @@ function deviceTarget(p: Platform, d: Device, dma_addr: bigint, size: bigint): b
 
 export const HANDLERS: Handlers = {
   device_add: (p, op) => {
-    p.devices.set(op.name, createDevice(p, op));
+    const d = createDevice(p, op);
+    if (!d.dma_coherent) p.cache.startTracking();
+    p.devices.set(op.name, d);
     return OK;
   },
   device_remove: (p, op) => {

@@ -54,6 +54,14 @@ export class CpuCache {
   private readonly pages = new Map<number, LinePage>();
   /** One emptied page kept for reuse, so evict/fill churn does not allocate. */
   private spare: LinePage | undefined;
+  /**
+   * model: while every device is coherent the cache is invisible (coherent
+   * devices snoop it), so lines are not tracked and CPU accesses go straight to
+   * memory — a state a real cache may always be in, since it may write back and
+   * drop any line at any time. The platform turns tracking on for good when the
+   * first non-coherent device appears.
+   */
+  private tracking = true;
   /** Uncached ranges: start -> end (exclusive), non-overlapping. */
   private readonly uncached = new BTree<bigint, bigint>(undefined, cmpBigint);
 
@@ -66,6 +74,21 @@ export class CpuCache {
     }
     this.lineSize = lineSize;
     this.lineShift = Math.log2(lineSize);
+  }
+
+  /** Starts tracking lines (see `tracking`); there is no way back. */
+  startTracking(): void {
+    this.tracking = true;
+  }
+
+  /** Stops tracking lines; only valid while no line is present (a fresh cache). */
+  transparent(): void {
+    if (this.pages.size !== 0) throw new Error('BUG: the cache can turn transparent only while empty');
+    this.tracking = false;
+  }
+
+  get isTracking(): boolean {
+    return this.tracking;
   }
 
   /** CPU load: Invalid lines are filled and become Clean; uncached ranges read memory. */
@@ -217,6 +240,7 @@ export class CpuCache {
 
   /** Splits a CPU access into uncached runs (memory) and cached runs (line by line). */
   private cpuAccess(addr: bigint, len: number, direct: (a: bigint, pos: number, n: number) => void, perLine: LineFn): void {
+    if (!this.tracking) return direct(addr, 0, len);
     if (this.uncached.size === 0) return this.walk(addr, len, 0, perLine);
     for (let pos = 0; pos < len; ) {
       const a = addr + BigInt(pos);
