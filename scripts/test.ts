@@ -39,8 +39,8 @@ section('type check (tsc --noEmit)');
 if (run(join(BIN, 'tsc'), ['--noEmit', '-p', '.']) === 0) passed++;
 else failed++;
 
-section('docs/protocol.md matches the op table');
-if (run(process.execPath, ['--import', 'tsx', 'scripts/gen-protocol.ts', '--check']) === 0) passed++;
+section('generated docs match the code (docs/protocol.md, docs/rules.md)');
+if (run(process.execPath, ['--import', 'tsx', 'scripts/gen-docs.ts', '--check']) === 0) passed++;
 else failed++;
 
 section('unit tests (node:test)');

@@ -32,12 +32,12 @@ const attrsArg = opt(attrs, 'DMA_ATTR_* flags');
 
 const mapArgs = {
   dev, phys: req(addrOrHandle), size: req(size), dir: req(dir), attrs: attrsArg,
-  mem: opt(memKind, 'where the buffer lives (dma-debug pre-checks)'), cpu, as: handleName,
+  mem: opt(memKind, 'where the buffer lives (dma-debug pre-checks)'), cpu, context: ctx, as: handleName,
 };
-const unmapArgs = { dev, dma_addr: req(addrOrHandle), size: req(size), dir: req(dir), attrs: attrsArg, cpu };
+const unmapArgs = { dev, dma_addr: req(addrOrHandle), size: req(size), dir: req(dir), attrs: attrsArg, cpu, context: ctx };
 const syncArgs = { dev, dma_addr: req(addrOrHandle), size: req(size), dir: req(dir), cpu };
 const syncRangeArgs = { dev, dma_addr: req(addrOrHandle), offset: req(size), size: req(size), dir: req(dir), cpu };
-const sgArgs = { dev, sg: req(sgList), nents: opt(count, 'default: the length of sg'), dir: req(dir), attrs: attrsArg, cpu };
+const sgArgs = { dev, sg: req(sgList), nents: opt(count, 'default: the length of sg'), dir: req(dir), attrs: attrsArg, cpu, context: ctx };
 const devOnly = { dev };
 
 const swiotlbConfig = object(
