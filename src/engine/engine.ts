@@ -61,7 +61,7 @@ export class Engine {
     try {
       this.platform = createPlatform(op);
     } catch (e) {
-      if (e instanceof ConfigError) throw new OpParseError(`${path}.${e.field}`, e.message.slice(e.field.length + 2));
+      if (e instanceof ConfigError) throw OpParseError.invalid(`${path}.${e.field}`, e.message.slice(e.field.length + 2));
       throw e;
     }
     for (const f of this.options.faults ?? []) this.platform.faults.add(f);
@@ -87,7 +87,7 @@ export class Engine {
       }
       if (e instanceof ConfigError) {
         p.warn.drain();
-        throw new OpParseError(`${path}.${e.field}`, e.message.slice(e.field.length + 2));
+        throw OpParseError.invalid(`${path}.${e.field}`, e.message.slice(e.field.length + 2));
       }
       throw e;
     }

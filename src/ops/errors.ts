@@ -8,6 +8,13 @@ export class OpParseError extends Error {
     super(`${path}: expected ${expected}${got === undefined ? '' : `, got ${describe(got)}`}`);
     this.name = 'OpParseError';
   }
+
+  /** Well-formed but unacceptable input (a bad configuration): the path and what is wrong. */
+  static invalid(path: string, problem: string): OpParseError {
+    const e = new OpParseError(path, problem);
+    e.message = `${path}: ${problem}`;
+    return e;
+  }
 }
 
 function describe(v: unknown): string {

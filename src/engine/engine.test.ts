@@ -1,0 +1,83 @@
+/** The executor: handles, input errors naming op index and field, kernel failures as results. */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Engine } from './engine';
+import { parseStep } from '../ops/gherkin';
+import { OpParseError } from '../ops/errors';
+import { replay } from './replay';
+import { parseOpList } from '../ops/json';
+
+const step = (e: Engine, text: string) => e.execute(parseStep(text)!);
+
+function machine(): Engine {
+  const e = new Engine();
+  step(e, 'a platform with ram [{base 0x0, size 2G}, {base 0x100000000, size 2G}] swiotlb {size 4M}');
+  step(e, 'a device "nic" with dma_mask DMA_BIT_MASK(32)');
+  return e;
+}
+
+test('ops before a platform are refused with the field path', () => {
+  const e = new Engine();
+  assert.throws(() => e.execute(parseStep('the kernel calls swiotlb_info')!, 'x.json[0]'), /x\.json\[0\]\.op: expected a "platform" op first/);
+});
+
+test('handles: $name, offsets and fields resolve; unknown handles name the field', () => {
+  const e = machine();
+  const m = step(e, '"nic" calls dma_map_phys with phys 0x1000 size 8K dir DMA_TO_DEVICE as buf');
+  assert.ok(m.result.ok);
+  const s = step(e, '"nic" calls dma_sync_single_for_device with dma_addr $buf+0x1000 size 4K dir DMA_TO_DEVICE');
+  assert.equal(s.op.op === 'dma_sync_single_for_device' && s.op.dma_addr, 0x2000n);
+  assert.throws(() => e.execute(parseStep('"nic" calls dma_unmap_phys with dma_addr $bfu size 8K dir DMA_TO_DEVICE')!, 'f.json[4]'),
+    (err: unknown) => err instanceof OpParseError && /f\.json\[4\]\.dma_addr: expected a handle defined earlier/.test(err.message) && err.message.includes('$bfu'));
+  const c = step(e, '"nic" calls dma_alloc_coherent with size 4K as c');
+  assert.ok(c.result.ok);
+  const w = step(e, 'the CPU calls cpu_write with phys $c.cpu_addr data 01');
+  assert.equal(w.op.op === 'cpu_write' && w.op.phys, c.result.ok ? c.result.values.cpu_addr : -1n);
+});
+
+test('kernel failures are results: DMA_MAPPING_ERROR, BUG, UNDEFINED', () => {
+  const e = machine();
+  const noSwiotlbRoom = step(e, '"nic" calls dma_map_phys with phys 0x1_0000_0000 size 300K dir DMA_TO_DEVICE');
+  assert.deepEqual(noSwiotlbRoom.result.ok ? 'ok' : noSwiotlbRoom.result.error, 'DMA_MAPPING_ERROR');
+  assert.ok(noSwiotlbRoom.result.warnings.some((w) => w.code === 'WARN_SWIOTLB_FULL'));
+  const bug = step(e, '"nic" calls dma_map_phys with phys 0x1000 size 4K dir DMA_NONE');
+  assert.equal(bug.result.ok ? 'ok' : bug.result.error, 'BUG');
+  assert.equal(bug.result.warnings[0].code, 'BUG_INVALID_DIRECTION');
+  const zero = step(e, '"nic" calls dma_map_phys with phys 0x1000 size 0 dir DMA_TO_DEVICE');
+  assert.equal(zero.result.ok ? 'ok' : zero.result.error, 'UNDEFINED');
+  assert.equal(zero.result.warnings[0].code, 'UNDEFINED_SIZE_ZERO');
+  const wrap = step(e, '"nic" calls dma_map_phys with phys 0xffff_ffff_ffff_f000 size 8K dir DMA_TO_DEVICE');
+  assert.equal(wrap.result.warnings[0].code, 'UNDEFINED_ADDRESS_WRAP');
+});
+
+test('bad configuration names the field; an unknown device names the op', () => {
+  const e = new Engine();
+  assert.throws(() => step(e, 'a platform with page_size 8K'), /page_size: must be 4K, 16K or 64K/);
+  step(e, 'a platform');
+  assert.throws(() => step(e, 'a device "dma0" with coherent false'), /coherent: x86 has no non-coherent DMA/);
+  assert.throws(() => e.execute(parseStep('"ghost" calls dma_get_mask')!, 'f.json[2]'), /f\.json\[2\]\.dev: no device "ghost"/);
+});
+
+test('replay stops at the first input error and keeps what ran', () => {
+  const ops = parseOpList(JSON.stringify([
+    { op: 'platform' }, { op: 'device_add', name: 'd' },
+    { op: 'dma_unmap_phys', dev: 'd', dma_addr: '$nope', size: 4096, dir: 'DMA_TO_DEVICE' },
+    { op: 'swiotlb_info' },
+  ]), 'r.json');
+  const r = replay(ops, 'r.json');
+  assert.equal(r.outcomes.length, 2);
+  assert.match(r.inputError!.message, /r\.json\[2\]\.dma_addr/);
+});
+
+test('the same sequence gives the same results (determinism)', () => {
+  const run = () => {
+    const e = machine();
+    const out: unknown[] = [];
+    for (let i = 0; i < 20; i++) {
+      const r = step(e, `"nic" calls dma_map_phys with phys ${0x1_0000_0000 + i * 0x3000} size ${1000 + i * 100} dir DMA_FROM_DEVICE`);
+      out.push(r.result.ok ? r.result.values.dma_addr : r.result.error);
+    }
+    return out;
+  };
+  assert.deepEqual(run(), run());
+});
