@@ -107,6 +107,8 @@ export class Platform implements DirectEnv {
         linux: config.linux,
         cacheline_shift: Math.log2(config.cache_line),
         bounce_unaligned_kmalloc: config.arch === 'arm64',
+        dma_cache_alignment: this.cache_alignment,
+        page_size: config.page_size,
       })
       : null;
   }

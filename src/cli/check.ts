@@ -5,6 +5,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadConfiguration, runCucumber } from '@cucumber/cucumber/api';
+import type { Envelope } from '@cucumber/messages';
 import { replay } from '../engine/replay';
 import { OpParseError } from '../ops/errors';
 import { parseOpList } from '../ops/json';
@@ -40,21 +41,49 @@ export function replayCorpus(dir: string): CorpusFile[] {
   });
 }
 
+/** Scenario results per feature area (the folder under features/), from cucumber's message stream. */
+class AreaTally {
+  private readonly pickleUri = new Map<string, string>();
+  private readonly caseUri = new Map<string, string>();
+  private readonly startedUri = new Map<string, string>();
+  private readonly failedStarts = new Set<string>();
+  readonly areas = new Map<string, { passed: number; failed: number }>();
+
+  onMessage(env: Envelope): void {
+    if (env.pickle) this.pickleUri.set(env.pickle.id, env.pickle.uri);
+    if (env.testCase) this.caseUri.set(env.testCase.id, this.pickleUri.get(env.testCase.pickleId) ?? '?');
+    if (env.testCaseStarted) this.startedUri.set(env.testCaseStarted.id, this.caseUri.get(env.testCaseStarted.testCaseId) ?? '?');
+    if (env.testStepFinished && !['PASSED', 'SKIPPED'].includes(env.testStepFinished.testStepResult.status)) {
+      this.failedStarts.add(env.testStepFinished.testCaseStartedId);
+    }
+    if (env.testCaseFinished && !env.testCaseFinished.willBeRetried) {
+      const id = env.testCaseFinished.testCaseStartedId;
+      const area = (this.startedUri.get(id) ?? '?').split('/').slice(-2, -1)[0] ?? '?';
+      const a = this.areas.get(area) ?? { passed: 0, failed: 0 };
+      if (this.failedStarts.has(id)) a.failed++;
+      else a.passed++;
+      this.areas.set(area, a);
+    }
+  }
+}
+
 export async function check(args: readonly string[]): Promise<number> {
   const paths = args.length ? [...args] : undefined;
   const { runConfiguration } = await loadConfiguration({ provided: paths ? { paths } : {} });
-  let scenarios = 0;
-  let failed = 0;
-  const { success } = await runCucumber(runConfiguration, undefined, (env) => {
-    if (env.testCaseFinished && !env.testCaseFinished.willBeRetried) scenarios++;
-    if (env.testStepFinished && env.testStepFinished.testStepResult.status !== 'PASSED' && env.testStepFinished.testStepResult.status !== 'SKIPPED') failed++;
-  });
+  const tally = new AreaTally();
+  const { success } = await runCucumber(runConfiguration, undefined, (env) => tally.onMessage(env));
   const corpus = replayCorpus('corpus');
   const violations = corpus.flatMap((c) => c.violations);
   const out = process.stdout;
   out.write('\n== dmaspec summary ==\n');
-  out.write(`spec:   ${scenarios} scenarios, ${success ? 'all passed' : `${failed} failing step(s)`}\n`);
-  out.write(`corpus: ${corpus.length} files, ${corpus.reduce((n, c) => n + c.ops, 0)} ops replayed, ${violations.length} invariant violation(s)\n`);
+  out.write('spec (features/):\n');
+  let total = 0;
+  for (const [area, a] of [...tally.areas].sort()) {
+    total += a.passed + a.failed;
+    out.write(`  ${area.padEnd(16)} ${String(a.passed + a.failed).padStart(4)} scenarios  ${a.failed ? `${a.failed} FAILED` : 'all pass'}\n`);
+  }
+  out.write(`  ${'total'.padEnd(16)} ${String(total).padStart(4)} scenarios  ${success ? 'all pass' : 'SOME FAIL'}\n`);
+  out.write(`corpus (corpus/): ${corpus.length} files, ${corpus.reduce((n, c) => n + c.ops, 0)} ops replayed with every invariant checked, ${violations.length} violation(s)\n`);
   for (const c of corpus) if (c.error) out.write(`  warning: skipped the rest of ${c.file}: ${c.error}\n`);
   for (const v of violations) out.write(`  violation: ${v}\n`);
   return success && violations.length === 0 ? 0 : 1;

@@ -124,7 +124,7 @@ interface IxClass<T> {
  */
 export class IntervalIndex<T> {
   private readonly classes: (IxClass<T> | undefined)[] = [];
-  /** Class numbers with live intervals, ascending. */
+  /** Class numbers created so far, ascending (a class with no live interval is skipped cheaply). */
   private active: number[] = [];
   size = 0;
 
@@ -137,6 +137,7 @@ export class IntervalIndex<T> {
     if (cl === undefined) {
       cl = { shift: BIG_SHIFT[c], span_max: (1n << BIG_SHIFT[c]) - 1n, map: new Map(), count: 0, empties: 0, sorted: null };
       this.classes[c] = cl;
+      this.active = this.classes.flatMap((x, i) => (x === undefined ? [] : [i]));
     }
     const k = Number(start >> cl.shift);
     let arr = cl.map.get(k);
@@ -151,7 +152,7 @@ export class IntervalIndex<T> {
     n.key = k;
     n.pos = arr.length;
     arr.push(n);
-    if (cl.count++ === 0) this.active = [...this.active, c].sort((a, b) => a - b);
+    cl.count++;
     this.size++;
   }
 
@@ -167,7 +168,7 @@ export class IntervalIndex<T> {
     }
     n.cls = -1;
     this.size--;
-    if (--cl.count === 0) this.active = this.active.filter((c) => cl !== this.classes[c]);
+    cl.count--;
     if (arr.length === 0 && ++cl.empties > cl.count + 64) {
       for (const [k, a] of cl.map) if (a.length === 0) cl.map.delete(k);
       cl.empties = 0;
@@ -179,6 +180,7 @@ export class IntervalIndex<T> {
   overlap(lo: bigint, hi: bigint, out: T[]): void {
     for (const c of this.active) {
       const cl = this.classes[c] as IxClass<T>;
+      if (cl.count === 0) continue;
       const klo = Number(lo >> cl.shift);
       const k2 = lo === hi ? klo : Number(hi >> cl.shift);
       // A start in [lo - span_max, hi] lies in bucket klo - 1 at the lowest.

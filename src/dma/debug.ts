@@ -16,6 +16,7 @@ import { DMA_ATTRS, DMA_MAPPING_ERROR, U64_MAX, type Device, type DmaAttrs, type
 import type { WarnSink } from '../warn';
 
 export type { DebugEntryType, MapErrType } from './debug-ledger';
+export { HASH_SIZE, hash_fn } from './debug-ledger';
 
 // ---- codes ------------------------------------------------------------------------------------
 
@@ -198,9 +199,10 @@ class DebugRef {
   direction: DmaDirection = 'DMA_BIDIRECTIONAL';
   sg_call_ents = 0;
   paddr = 0n;
-  attrs: DmaAttrs = 0;
+  /** model: null when the caller did not say (or 6.12, which has no attrs check): the attrs check is skipped. */
+  attrs: DmaAttrs | null = null;
 
-  set(dev: Device, type: DebugEntryType, dev_addr: bigint, size: bigint, direction: DmaDirection, sg_call_ents: number, paddr: bigint, attrs: DmaAttrs): this {
+  set(dev: Device, type: DebugEntryType, dev_addr: bigint, size: bigint, direction: DmaDirection, sg_call_ents: number, paddr: bigint, attrs: DmaAttrs | null): this {
     this.dev = dev;
     this.type = type;
     this.dev_addr = dev_addr;
@@ -549,8 +551,8 @@ export class DmaDebug {
     if (e.map_err_type === 'not-checked') {
       this.err('DEBUG_MAP_ERROR_NOT_CHECKED', dev, `device driver failed to check map error ${DmaDebug.where(ref)} [mapped as ${e.type}]`);
     }
-    if (this.newest && (ref.attrs & UNMAP_VALID) !== (e.attrs & UNMAP_VALID)) {
-      this.err('DEBUG_FREE_WRONG_ATTRS', dev, `device driver frees DMA memory with different attributes ${DmaDebug.where(ref)} [mapped with ${hex(BigInt(e.attrs))}] [unmapped with ${hex(BigInt(ref.attrs))}]`);
+    if (this.newest && ref.attrs !== null && (ref.attrs & UNMAP_VALID) !== (e.attrs & UNMAP_VALID)) {
+      this.err('DEBUG_FREE_WRONG_ATTRS', dev, `device driver frees DMA memory with different attributes ${DmaDebug.where(ref)} [mapped with ${hex(BigInt(e.attrs))}] [unmapped with ${hex(BigInt(ref.attrs ?? 0))}]`);
     }
     this.remove_entry(e);
   }
@@ -618,10 +620,14 @@ export class DmaDebug {
     this.add_dma_entry(e, attrs, swiotlb_active);
   }
 
-  /** debug_dma_unmap_page (6.12) / debug_dma_unmap_phys (newest, compares attrs). */
-  debug_dma_unmap_phys(dev: Device, dma_addr: bigint, size: bigint, dir: DmaDirection, attrs: DmaAttrs = 0): void {
+  /**
+   * debug_dma_unmap_page (6.12) / debug_dma_unmap_phys (newest, compares attrs).
+   * @attrs: the unmap's attrs; model: when omitted the newest attrs check is skipped.
+   * The same holds for the optional attrs of unmap_resource, unmap_sg and free_coherent.
+   */
+  debug_dma_unmap_phys(dev: Device, dma_addr: bigint, size: bigint, dir: DmaDirection, attrs?: DmaAttrs): void {
     if (this.disabled_) return;
-    this.check_unmap(this.ref.set(dev, this.newest ? 'phy' : 'single', dma_addr, size, dir, 0, 0n, this.newest ? attrs : 0));
+    this.check_unmap(this.ref.set(dev, this.newest ? 'phy' : 'single', dma_addr, size, dir, 0, 0n, this.newest ? attrs ?? null : null));
   }
 
   /**
@@ -643,13 +649,13 @@ export class DmaDebug {
   }
 
   /** debug_dma_unmap_resource (newest: debug_dma_unmap_phys with DMA_ATTR_MMIO). */
-  debug_dma_unmap_resource(dev: Device, dma_addr: bigint, size: bigint, dir: DmaDirection, attrs: DmaAttrs = 0): void {
+  debug_dma_unmap_resource(dev: Device, dma_addr: bigint, size: bigint, dir: DmaDirection, attrs?: DmaAttrs): void {
     if (this.newest) {
-      this.debug_dma_unmap_phys(dev, dma_addr, size, dir, attrs | MMIO);
+      this.debug_dma_unmap_phys(dev, dma_addr, size, dir, attrs === undefined ? undefined : attrs | MMIO);
       return;
     }
     if (this.disabled_) return;
-    this.check_unmap(this.ref.set(dev, 'resource', dma_addr, size, dir, 0, 0n, 0));
+    this.check_unmap(this.ref.set(dev, 'resource', dma_addr, size, dir, 0, 0n, null));
   }
 
   /** debug_dma_mapping_error: marks one not-checked entry (first in list order) as checked. */
@@ -689,14 +695,14 @@ export class DmaDebug {
    * not found); later elements are checked while i < that count, or all of them
    * when it is 0. @attrs: newest only.
    */
-  debug_dma_unmap_sg(dev: Device, sg: readonly DebugSg[], nelems: number, dir: DmaDirection, attrs: DmaAttrs = 0): void {
+  debug_dma_unmap_sg(dev: Device, sg: readonly DebugSg[], nelems: number, dir: DmaDirection, attrs?: DmaAttrs): void {
     if (this.disabled_) return;
     let mapped_ents = 0;
     const n = Math.min(nelems, sg.length);
     for (let i = 0; i < n; i++) {
       if (mapped_ents !== 0 && i >= mapped_ents) break;
       const s = sg[i];
-      const ref = this.ref.set(dev, 'scatter-gather', s.dma_address, s.dma_length, dir, nelems, s.phys, this.newest ? attrs : 0);
+      const ref = this.ref.set(dev, 'scatter-gather', s.dma_address, s.dma_length, dir, nelems, s.phys, this.newest ? attrs ?? null : null);
       if (i === 0) mapped_ents = this.get_nr_mapped_entries(ref);
       this.check_unmap(ref);
     }
@@ -717,9 +723,9 @@ export class DmaDebug {
   }
 
   /** debug_dma_free_coherent (@attrs: newest only). */
-  debug_dma_free_coherent(dev: Device, size: bigint, cpu_addr: bigint, dma_addr: bigint, attrs: DmaAttrs = 0): void {
+  debug_dma_free_coherent(dev: Device, size: bigint, cpu_addr: bigint, dma_addr: bigint, attrs?: DmaAttrs): void {
     if (this.disabled_) return;
-    this.check_unmap(this.ref.set(dev, 'coherent', dma_addr, size, 'DMA_BIDIRECTIONAL', 0, cpu_addr, this.newest ? attrs : 0));
+    this.check_unmap(this.ref.set(dev, 'coherent', dma_addr, size, 'DMA_BIDIRECTIONAL', 0, cpu_addr, this.newest ? attrs ?? null : null));
   }
 
   /** debug_dma_alloc_pages (dma_alloc_pages / dma_alloc_noncoherent): type noncoherent, attrs 0. */
@@ -734,18 +740,18 @@ export class DmaDebug {
   /** debug_dma_free_pages */
   debug_dma_free_pages(dev: Device, phys: bigint, size: bigint, dir: DmaDirection, dma_addr: bigint): void {
     if (this.disabled_) return;
-    this.check_unmap(this.ref.set(dev, 'noncoherent', dma_addr, size, dir, 0, phys, 0));
+    this.check_unmap(this.ref.set(dev, 'noncoherent', dma_addr, size, dir, 0, phys, this.newest ? 0 : null));
   }
 
   /** debug_dma_sync_single_for_cpu: ref type single, sg_call_ents 0 (also in newest). */
   debug_dma_sync_single_for_cpu(dev: Device, dma_addr: bigint, size: bigint, dir: DmaDirection): void {
     if (this.disabled_) return;
-    this.check_sync(this.ref.set(dev, 'single', dma_addr, size, dir, 0, 0n, 0), true);
+    this.check_sync(this.ref.set(dev, 'single', dma_addr, size, dir, 0, 0n, null), true);
   }
 
   debug_dma_sync_single_for_device(dev: Device, dma_addr: bigint, size: bigint, dir: DmaDirection): void {
     if (this.disabled_) return;
-    this.check_sync(this.ref.set(dev, 'single', dma_addr, size, dir, 0, 0n, 0), false);
+    this.check_sync(this.ref.set(dev, 'single', dma_addr, size, dir, 0, 0n, null), false);
   }
 
   /** debug_dma_sync_sg_for_cpu: if element 0 is not found nothing at all is checked (§6.4). */
@@ -763,7 +769,7 @@ export class DmaDebug {
     const n = Math.min(nelems, sg.length);
     for (let i = 0; i < n; i++) {
       const s = sg[i];
-      const ref = this.ref.set(dev, 'scatter-gather', s.dma_address, s.dma_length, dir, nelems, s.phys, 0);
+      const ref = this.ref.set(dev, 'scatter-gather', s.dma_address, s.dma_length, dir, nelems, s.phys, null);
       if (i === 0) mapped_ents = this.get_nr_mapped_entries(ref);
       if (i >= mapped_ents) break;
       this.check_sync(ref, to_cpu);

@@ -19,7 +19,7 @@ export function dma_alloc_attrs(p: Platform, dev: Device, size: bigint, attrs: D
   const alloc = dma_direct_alloc(p.coherentEnv(), dev, size, attrs);
   if (!alloc) return null;
   p.coherent.set(alloc.cpu_addr, { dev: dev.name, alloc });
-  p.debug?.debug_dma_alloc_coherent(dev, size, alloc.dma_addr, alloc.cpu_addr, attrs);
+  p.debug?.debug_dma_alloc_coherent(dev, size, alloc.dma_addr, alloc.cpu_addr, attrs, p.swiotlb !== null && p.swiotlb.nslabs > 0);
   return alloc;
 }
 
@@ -33,7 +33,7 @@ export function dma_free_attrs(p: Platform, dev: Device, size: bigint, cpu_addr:
   if (ctx === 'irqs_disabled') p.warn.warn('kernel', 'WARN_FREE_IRQS_DISABLED', 'WARN_ON(irqs_disabled()) in dma_free_attrs (R2)', dev.name);
   else if (ctx === 'atomic') p.warn.warn('context', 'CONTEXT_FREE_IN_INTERRUPT', 'dma_free_coherent must not be called in interrupt context (H12)', dev.name);
   if (cpu_addr === 0n) return;
-  p.debug?.debug_dma_free_coherent(dev, size, cpu_addr, dma_addr);
+  p.debug?.debug_dma_free_coherent(dev, size, cpu_addr, dma_addr, attrs);
   const live = p.coherent.get(cpu_addr);
   if (!live || live.dev !== dev.name) {
     p.warn.warn('model', 'MODEL_FREE_UNKNOWN_BUFFER', `dma_free_coherent of 0x${cpu_addr.toString(16)}, which is no live allocation of this device: not freed`, dev.name);

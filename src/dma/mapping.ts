@@ -52,7 +52,7 @@ const dma_dev_need_sync = (p: Platform, dev: Device): boolean => !dev.dma_skip_s
 export function dma_map_phys(p: Platform, dev: Device, kind: SingleKind, phys: bigint, size: bigint, dir: DmaDirection, attrs: DmaAttrs, mem: MemKind): bigint {
   check_dir(dir);
   if (kind === 'single') {
-    if (mem === 'vmalloc') {
+    if (mem === 'vmalloc' || mem === 'vmap_stack') {
       // dma_map_single_attrs refuses vmalloc memory before dma-debug sees it (§2.2).
       p.warn.warn('kernel', 'WARN_VMALLOC_MAP_REJECTED', 'rejecting DMA map of vmalloc memory', dev.name);
       return DMA_MAPPING_ERROR;
@@ -65,7 +65,8 @@ export function dma_map_phys(p: Platform, dev: Device, kind: SingleKind, phys: b
   // [U] dma_map_phys refuses REQUIRE_COHERENT on a non-coherent device.
   if (p.linux === 'newest' && !dev.dma_coherent && hasAttr(attrs, 'DMA_ATTR_REQUIRE_COHERENT')) return DMA_MAPPING_ERROR;
   const addr = dma_direct_map_phys(p, dev, phys, size, dir, attrs, true);
-  if (addr !== DMA_MAPPING_ERROR) p.debug?.debug_dma_map_phys(dev, mem, phys, size, dir, addr, attrs, is_swiotlb_active(p));
+  // Called on failure too, as the kernel does: the hook's own dma_mapping_error() call has side effects (§6.2).
+  p.debug?.debug_dma_map_phys(dev, mem, phys, size, dir, addr, attrs, is_swiotlb_active(p));
   return addr;
 }
 
@@ -76,8 +77,9 @@ function map_resource(p: Platform, dev: Device, phys: bigint, size: bigint, dir:
     p.warn.warn('kernel', 'WARN_DMA_ADDR_OVERFLOW', `DMA addr 0x${addr.toString(16)}+${size} overflow (mask 0x${(dev.dma_mask ?? 0n).toString(16)}, bus limit 0x${dev.bus_dma_limit.toString(16)})`, dev.name);
     addr = DMA_MAPPING_ERROR;
   }
-  if (p.mem.isRam(phys, size)) p.warn.warn('dma-debug', 'DEBUG_MAP_RESOURCE_RAM', `dma_map_resource called for RAM address 0x${phys.toString(16)} (R22)`, dev.name);
-  p.debug?.debug_dma_map_resource(dev, phys, size, dir, addr, attrs); // recorded even on failure (6.12)
+  // R22: newest dma-debug reports RAM passed to dma_map_resource; 6.12 has no such check.
+  const pfn_is_ram = p.linux === 'newest' && p.mem.isRam(phys, size);
+  p.debug?.debug_dma_map_resource(dev, phys, size, dir, addr, attrs, is_swiotlb_active(p), pfn_is_ram);
   return addr;
 }
 
@@ -85,7 +87,7 @@ export function dma_unmap_phys(p: Platform, dev: Device, kind: SingleKind, addr:
   check_dir(dir);
   if (kind === 'page' && hasAttr(attrs, 'DMA_ATTR_MMIO')) return;
   if (kind === 'resource') {
-    p.debug?.debug_dma_unmap_resource(dev, addr, size, dir); // direct unmap of a resource does nothing
+    p.debug?.debug_dma_unmap_resource(dev, addr, size, dir, attrs); // direct unmap of a resource does nothing
     return;
   }
   dma_direct_unmap_phys(p, dev, addr, size, dir, attrs, true);
@@ -115,7 +117,7 @@ export function dma_map_sg(p: Platform, dev: Device, sg: SgEntry[], nents: numbe
 
 export function dma_unmap_sg(p: Platform, dev: Device, sg: readonly SgEntry[], nents: number, dir: DmaDirection, attrs: DmaAttrs): void {
   check_dir(dir);
-  p.debug?.debug_dma_unmap_sg(dev, sg, nents, dir); // before the real unmap (§2.3)
+  p.debug?.debug_dma_unmap_sg(dev, sg, nents, dir, attrs); // before the real unmap (§2.3)
   dma_direct_unmap_sg(p, dev, sg, nents, dir, attrs);
 }
 
