@@ -13,6 +13,8 @@ import { DMA_BIT_MASK, type Arch, type Device, type LinuxVersion } from './dma/t
 import { CpuCache } from './mem/cpu-cache';
 import { PhysMem } from './mem/phys-mem';
 import { PageAllocator } from './mm/page-alloc';
+import type { FaultName } from './faults';
+import { Timers } from './timers';
 import { WarnSink } from './warn';
 
 export interface SwiotlbPlatformConfig {
@@ -57,8 +59,8 @@ export class ConfigError extends Error {
 const FOUR_GIB = 1n << 32n;
 const IO_TLB_SIZE = 2048n;
 
-/** Faults planted for fault-injection tests and (later) the fuzzer's self-test. */
-export type FaultName = 'swiotlb-skip-map-copy' | 'direct-skip-clean-on-map' | 'direct-ignore-mask';
+/** Faults planted for fault-injection tests and the fuzzer's self-test (src/faults.ts lists them). */
+export type { FaultName } from './faults';
 
 export class Platform implements DirectEnv {
   readonly mem: PhysMem;
@@ -74,7 +76,8 @@ export class Platform implements DirectEnv {
   readonly faults = new Set<FaultName>();
   /** The CPU the current op runs on (set by the engine from the op's `cpu`). */
   current_cpu = 0;
-  time_ms = 0;
+  /** Model time: flush-queue timers and depot trimming run on advance_time (part 2). */
+  readonly timers = new Timers();
 
   readonly arch_name: Arch;
   readonly linux: LinuxVersion;
@@ -97,7 +100,7 @@ export class Platform implements DirectEnv {
     this.mem = new PhysMem(config.ram);
     this.cache = new CpuCache(this.mem, config.cache_line);
     this.cache.transparent(); // until a non-coherent device arrives (see CpuCache.tracking)
-    this.arch = new ArchDmaSync(this.cache, { batched: config.arch === 'arm64' && config.linux === 'newest', ncpus: config.ncpus });
+    this.arch = new ArchDmaSync(this.cache, { batched: config.arch === 'arm64' && config.linux === 'newest', ncpus: config.ncpus, faults: this.faults });
     this.swiotlb = config.swiotlb ? this.createSwiotlb(config.swiotlb) : null;
     const reserved = this.swiotlb ? [{ base: this.swiotlb.start, size: this.swiotlb.end - this.swiotlb.start }] : [];
     this.pages = new PageAllocator(config.ram, reserved, config.page_size);
@@ -130,6 +133,7 @@ export class Platform implements DirectEnv {
       warn: this.warn,
       cpu: () => this.current_cpu,
       phys_to_dma_unencrypted: (dev, phys) => phys_to_dma(dev, phys),
+      faults: this.faults,
     };
   }
 
@@ -162,7 +166,9 @@ export class Platform implements DirectEnv {
       phys_to_dma: (dev, phys) => phys_to_dma(dev, phys),
       dma_to_phys: (dev, addr) => dma_to_phys(dev, addr),
       cpu_zero: (phys, size) => this.cache.write(phys, new Uint8Array(Number(size))),
-      set_uncached: (phys, size, on) => this.cache.setUncached(phys, size, on),
+      set_uncached: (phys, size, on) => {
+        if (!this.faults.has('coherent-no-uncached-remap')) this.cache.setUncached(phys, size, on);
+      },
       arch_dma_prep_coherent: (phys, size) => this.arch.arch_dma_prep_coherent(phys, size),
     };
   }

@@ -238,10 +238,7 @@ export const HANDLERS: Handlers = {
     p.cache.deviceWrite(phys, data, d.dma_coherent);
     return OK;
   },
-  advance_time: (p, op) => {
-    p.time_ms += op.ms; // no timers on the direct path; part 2 adds flush queues and depot trimming
-    return OK;
-  },
+  advance_time: (p, op) => ok({ ran: p.timers.advance(op.ms), now_ms: p.timers.now_ms }),
 };
 
 function pool(p: Platform, name: string) {

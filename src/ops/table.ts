@@ -155,7 +155,7 @@ export const OPS = {
   cpu_evict: op({ layer: 'probe', spec: 'dma-core.md §5.4', results: [], doc: 'The cache evicts lines of the range (dirty ones written back).', args: { phys: req(addrOrHandle), size: req(size) } }),
   device_read: op({ layer: 'probe', spec: 'dma-core.md §5.4', results: ['data'], doc: 'The device reads at a DMA address.', args: { dev, dma_addr: req(addrOrHandle), size: req(size) } }),
   device_write: op({ layer: 'probe', spec: 'dma-core.md §5.4', results: [], doc: 'The device writes at a DMA address.', args: { dev, dma_addr: req(addrOrHandle), data: req(bytes) } }),
-  advance_time: op({ layer: 'probe', spec: 'DESIGN.md probes', results: [], doc: 'Runs every timer that falls due.', args: { ms: req(count) } }),
+  advance_time: op({ layer: 'probe', spec: 'DESIGN.md probes', results: ['ran', 'now_ms'], doc: 'Runs every timer that falls due.', args: { ms: req(count) } }),
 } as const;
 
 export type OpTable = typeof OPS;
