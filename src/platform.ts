@@ -34,6 +34,10 @@ export interface PlatformConfig {
   linux: LinuxVersion;
   swiotlb?: SwiotlbPlatformConfig;
   dma_debug: boolean;
+  dma_debug_entries?: number;
+  dma_debug_num_errors?: number;
+  dma_debug_all_errors?: boolean;
+  dmapool_debug?: boolean;
   zone_dma_limit: bigint;
 }
 
@@ -112,6 +116,10 @@ export class Platform implements DirectEnv {
         bounce_unaligned_kmalloc: config.arch === 'arm64',
         dma_cache_alignment: this.cache_alignment,
         page_size: config.page_size,
+        ...(config.dma_debug_entries !== undefined ? { entries: config.dma_debug_entries } : {}),
+        ...(config.dma_debug_num_errors !== undefined ? { num_errors: config.dma_debug_num_errors } : {}),
+        ...(config.dma_debug_all_errors !== undefined ? { all_errors: config.dma_debug_all_errors } : {}),
+        faults: this.faults,
       })
       : null;
   }

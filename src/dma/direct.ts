@@ -7,9 +7,10 @@ import type { ArchDmaSync } from './arch-sync';
 import type { IoTlbMem } from './swiotlb';
 import {
   DMA_MAPPING_ERROR, SIZE_MAX, U64_MAX, hasAttr, min_not_zero,
-  type Arch, type Device, type DmaAttrs, type DmaDirection, type LinuxVersion,
+  type Arch, type Device, type DmaAttrs, type DmaDirection, type LinuxVersion, type MemKind,
 } from './types';
 import type { WarnSink } from '../warn';
+import type { Faults } from '../faults';
 
 /** What dma-direct needs from the platform. */
 export interface DirectEnv {
@@ -28,6 +29,8 @@ export interface DirectEnv {
   readonly ram: readonly { base: bigint; size: bigint }[];
   /** The CPU the current call runs on. */
   cpu(): number;
+  /** Planted faults (src/faults.ts); absent in unit tests. */
+  readonly faults?: Faults;
 }
 
 const PHYS_ERROR = U64_MAX; // (phys_addr_t)-1
@@ -117,14 +120,14 @@ export function swiotlb_map(env: DirectEnv, dev: Device, phys: bigint, size: big
   const tlb = pool.swiotlb_tbl_map_single(dev, phys, size, 0n, dir, attrs);
   if (tlb === DMA_MAPPING_ERROR) return DMA_MAPPING_ERROR;
   const dma = phys_to_dma(dev, tlb); // model: no memory encryption, so _unencrypted is the same
-  if (!dma_capable(dev, dma, size)) {
-    pool.swiotlb_tbl_unmap_single(dev, tlb, size, dir, attrs | (1 << 5) /* SKIP_CPU_SYNC */);
+  if (!dma_capable(dev, dma, size) && !env.faults?.has('swiotlb-map-skip-capable-check')) {
+    if (!env.faults?.has('swiotlb-map-leak-on-overflow')) pool.swiotlb_tbl_unmap_single(dev, tlb, size, dir, attrs | (1 << 5) /* SKIP_CPU_SYNC */);
     env.warn.warn('kernel', 'WARN_SWIOTLB_ADDR_OVERFLOW',
       `swiotlb addr 0x${dma.toString(16)}+${size} overflow (mask 0x${(dev.dma_mask ?? 0n).toString(16)}, bus limit 0x${dev.bus_dma_limit.toString(16)})`, dev.name);
     return DMA_MAPPING_ERROR;
   }
   // [U] the clean of the bounce slot is completed at once, even inside an sg map (§5.5).
-  if (!dev.dma_coherent && !hasAttr(attrs, 'DMA_ATTR_SKIP_CPU_SYNC')) sync_for_device(env, tlb, size, dir, true);
+  if (!dev.dma_coherent && !hasAttr(attrs, 'DMA_ATTR_SKIP_CPU_SYNC')) sync_for_device(env, env.faults?.has('swiotlb-maint-on-orig') ? phys : tlb, size, dir, true);
   return dma;
 }
 
@@ -144,18 +147,24 @@ export function dma_direct_map_phys(env: DirectEnv, dev: Device, phys: bigint, s
   }
   let dma_addr: bigint;
   if (mmio) {
-    dma_addr = phys; // [U] MMIO: no dma_range_map translation
-    if (!dma_capable(dev, dma_addr, size)) return DMA_MAPPING_ERROR;
+    dma_addr = phys; // [U] MMIO: no dma_range_map translation, never bounced
+    if (!dma_capable(dev, dma_addr, size)) {
+      // [U] goto err_overflow: the same dev_WARN_ONCE as an unbounceable RAM buffer.
+      env.warn.warn('kernel', 'WARN_DMA_ADDR_OVERFLOW',
+        `DMA addr 0x${dma_addr.toString(16)}+${size} overflow (mask 0x${(dev.dma_mask ?? 0n).toString(16)}, bus limit 0x${dev.bus_dma_limit.toString(16)})`, dev.name);
+      return DMA_MAPPING_ERROR;
+    }
   } else {
-    dma_addr = phys_to_dma(dev, phys);
-    if (!dma_capable(dev, dma_addr, size) || dma_kmalloc_needs_bounce(env, dev, size, dir)) {
+    dma_addr = env.faults?.has('direct-ignore-range-map') ? phys : phys_to_dma(dev, phys);
+    const capable = dma_capable(dev, dma_addr, size) || (env.faults?.has('direct-ignore-mask') ?? false);
+    if (!capable || dma_kmalloc_needs_bounce(env, dev, size, dir)) {
       if (is_swiotlb_active(env) && !requireCoherent) return swiotlb_map(env, dev, phys, size, dir, attrs);
       env.warn.warn('kernel', 'WARN_DMA_ADDR_OVERFLOW',
         `DMA addr 0x${dma_addr.toString(16)}+${size} overflow (mask 0x${(dev.dma_mask ?? 0n).toString(16)}, bus limit 0x${dev.bus_dma_limit.toString(16)})`, dev.name);
       return DMA_MAPPING_ERROR;
     }
   }
-  if (!dev.dma_coherent && !hasAttr(attrs, 'DMA_ATTR_SKIP_CPU_SYNC') && !mmio) sync_for_device(env, phys, size, dir, flush);
+  if (!dev.dma_coherent && !hasAttr(attrs, 'DMA_ATTR_SKIP_CPU_SYNC') && !mmio && !env.faults?.has('direct-skip-clean-on-map')) sync_for_device(env, phys, size, dir, flush);
   return dma_addr;
 }
 
@@ -193,10 +202,16 @@ export interface SgEntry {
   length: bigint;
   dma_address: bigint;
   dma_length: bigint;
+  /** Where the entry lives, for dma-debug's pre-checks (default: the call's mem). */
+  mem?: MemKind;
 }
+
+/** Fault 'batched-flush-per-entry': sg entries complete their own maintenance, as before batching. */
+const perEntryFlush = (env: DirectEnv): boolean => env.faults?.has('batched-flush-per-entry') ?? false;
 
 /** Batched maintenance is completed once per sg call, if any entry issued some. */
 function flushOnce(env: DirectEnv, dev: Device, issued: boolean): void {
+  if (env.faults?.has('batched-no-flush')) return;
   if (issued && !dev.dma_coherent) env.arch.arch_sync_dma_flush(env.cpu());
 }
 
@@ -204,11 +219,11 @@ function flushOnce(env: DirectEnv, dev: Device, issued: boolean): void {
 export function dma_direct_map_sg(env: DirectEnv, dev: Device, sg: SgEntry[], nents: number, dir: DmaDirection, attrs: DmaAttrs): number {
   for (let i = 0; i < nents; i++) {
     const e = sg[i];
-    e.dma_address = dma_direct_map_phys(env, dev, e.phys, e.length, dir, attrs, false);
+    e.dma_address = dma_direct_map_phys(env, dev, e.phys, e.length, dir, attrs, perEntryFlush(env));
     if (e.dma_address === DMA_MAPPING_ERROR) {
       // Entries already mapped may have issued cleans: complete them before unwinding.
       flushOnce(env, dev, i > 0);
-      dma_direct_unmap_sg(env, dev, sg, i, dir, attrs | (1 << 5));
+      if (!env.faults?.has('direct-sg-no-unwind')) dma_direct_unmap_sg(env, dev, sg, i, dir, attrs | (1 << 5));
       return -5; // -EIO
     }
     e.dma_length = e.length;
@@ -218,13 +233,13 @@ export function dma_direct_map_sg(env: DirectEnv, dev: Device, sg: SgEntry[], ne
 }
 
 export function dma_direct_unmap_sg(env: DirectEnv, dev: Device, sg: readonly SgEntry[], nents: number, dir: DmaDirection, attrs: DmaAttrs): void {
-  for (let i = 0; i < nents; i++) dma_direct_unmap_phys(env, dev, sg[i].dma_address, sg[i].dma_length, dir, attrs, false);
+  for (let i = 0; i < nents; i++) dma_direct_unmap_phys(env, dev, sg[i].dma_address, sg[i].dma_length, dir, attrs, perEntryFlush(env));
   if (!hasAttr(attrs, 'DMA_ATTR_SKIP_CPU_SYNC')) flushOnce(env, dev, nents > 0);
 }
 
 /** dma_direct_sync_sg_for_device: per entry copy then issue clean; one flush. Length is sg->length. */
 export function dma_direct_sync_sg_for_device(env: DirectEnv, dev: Device, sg: readonly SgEntry[], nents: number, dir: DmaDirection): void {
-  for (let i = 0; i < nents; i++) dma_direct_sync_single_for_device(env, dev, sg[i].dma_address, sg[i].length, dir, false);
+  for (let i = 0; i < nents; i++) dma_direct_sync_single_for_device(env, dev, sg[i].dma_address, sg[i].length, dir, perEntryFlush(env));
   flushOnce(env, dev, nents > 0);
 }
 
@@ -232,7 +247,10 @@ export function dma_direct_sync_sg_for_device(env: DirectEnv, dev: Device, sg: r
 export function dma_direct_sync_sg_for_cpu(env: DirectEnv, dev: Device, sg: readonly SgEntry[], nents: number, dir: DmaDirection): void {
   for (let i = 0; i < nents; i++) {
     const paddr = dma_to_phys(dev, sg[i].dma_address);
-    if (!dev.dma_coherent) env.arch.arch_sync_dma_for_cpu(env.cpu(), paddr, sg[i].length, dir);
+    if (!dev.dma_coherent) {
+      env.arch.arch_sync_dma_for_cpu(env.cpu(), paddr, sg[i].length, dir);
+      if (perEntryFlush(env)) env.arch.arch_sync_dma_flush(env.cpu());
+    }
     // swiotlb_bounce flushes first in batched mode, so the copy never reads a stale slot (v3 fix).
     if (is_swiotlb_buffer(env, paddr)) env.swiotlb!.swiotlb_sync_single_for_cpu(dev, paddr, sg[i].length, dir);
   }

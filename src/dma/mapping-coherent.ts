@@ -49,7 +49,7 @@ export function dma_pool_create(p: Platform, dev: Device, name: string, size: bi
     alloc: (sz: bigint) => dma_alloc_attrs(p, dev, sz, 0),
     free: (sz: bigint, cpu_addr: bigint, dma_addr: bigint) => dma_free_attrs(p, dev, sz, cpu_addr, dma_addr, 0, 'process'),
   };
-  return DmaPool.create(name, dev, size, align, boundary, p.config.page_size, backend, p.warn);
+  return DmaPool.create(name, dev, size, align, boundary, p.config.page_size, backend, p.warn, { dmapool_debug: p.config.dmapool_debug ?? false });
 }
 
 export function dma_pool_destroy(p: Platform, pool: DmaPool, ctx: CallContext): void {

@@ -6,7 +6,7 @@
 import { dma_to_phys, type SgEntry } from '../dma/direct';
 import * as api from '../dma/mapping';
 import { dma_alloc_attrs, dma_free_attrs, dma_pool_create, dma_pool_destroy } from '../dma/mapping-coherent';
-import { DMA_MAPPING_ERROR, U64_MAX, type Device } from '../dma/types';
+import { DMA_MAPPING_ERROR, U64_MAX, type Device, type MemKind } from '../dma/types';
 import { ConfigError, type Platform } from '../platform';
 import { formatData } from '../ops/data';
 import { byteSpecToBytes } from '../ops/dma-kinds';
@@ -49,8 +49,10 @@ function dev(p: Platform, name: string): Device {
   return d;
 }
 
-function toSg(entries: readonly { phys: bigint; length: bigint; dma_address?: bigint; dma_length?: bigint }[]): SgEntry[] {
-  return entries.map((e) => ({ phys: e.phys, length: e.length, dma_address: e.dma_address ?? 0n, dma_length: e.dma_length ?? 0n }));
+function toSg(entries: readonly { phys: bigint; length: bigint; dma_address?: bigint; dma_length?: bigint; mem?: MemKind }[]): SgEntry[] {
+  return entries.map((e) => ({
+    phys: e.phys, length: e.length, dma_address: e.dma_address ?? 0n, dma_length: e.dma_length ?? 0n, ...(e.mem ? { mem: e.mem } : {}),
+  }));
 }
 
 function mapSingle(kind: api.SingleKind) {
@@ -187,8 +189,13 @@ export const HANDLERS: Handlers = {
   swiotlb_tbl_map_single: (p, op) => {
     checkRange(op.phys, op.size);
     const pool = p.swiotlb;
-    if (!pool) return err('DMA_MAPPING_ERROR');
-    const t = pool.swiotlb_tbl_map_single(dev(p, op.dev), op.phys, op.size, op.alloc_align_mask ?? 0n, op.dir, op.attrs ?? 0);
+    const d = dev(p, op.dev);
+    if (!pool) {
+      // The kernel's !mem branch: dev_warn_ratelimited, then the error value (dma-core.md §4.3 step 1).
+      p.warn.warn('kernel', 'WARN_SWIOTLB_UNAVAILABLE', "Can not allocate SWIOTLB buffer earlier and can't now provide you with the DMA bounce buffer", d.name);
+      return err('DMA_MAPPING_ERROR');
+    }
+    const t = pool.swiotlb_tbl_map_single(d, op.phys, op.size, op.alloc_align_mask ?? 0n, op.dir, op.attrs ?? 0);
     return t === DMA_MAPPING_ERROR ? err('DMA_MAPPING_ERROR') : ok({ tlb_addr: t });
   },
   swiotlb_tbl_unmap_single: (p, op) => {
@@ -205,10 +212,13 @@ export const HANDLERS: Handlers = {
     const d = p.debug;
     if (!d) return err('-ENODEV');
     const s = d.stats;
-    return ok({ error_count: s.error_count, num_free_entries: s.num_free_entries, nr_total_entries: s.nr_total_entries, live_entries: s.live_entries, disabled: s.disabled });
+    return ok({
+      error_count: s.error_count, printed: s.printed, num_errors: s.num_errors, num_free_entries: s.num_free_entries,
+      min_free_entries: s.min_free_entries, nr_total_entries: s.nr_total_entries, live_entries: s.live_entries, disabled: s.disabled,
+    });
   },
   platform_counters: (p) => ok({
-    flushes: p.arch.stats.flushes, cleans: p.arch.stats.cleans, invalidates: p.arch.stats.invalidates,
+    flushes: p.arch.stats.flushes, cleans: p.arch.stats.cleans, invalidates: p.arch.stats.invalidates, cpu_all: p.arch.stats.cpu_all,
     bounces: p.swiotlb?.stats.bounces ?? 0,
   }),
 

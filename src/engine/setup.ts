@@ -16,6 +16,10 @@ export function createPlatform(op: Resolved<OpOf<'platform'>>): Platform {
     dma_debug: op.dma_debug ?? DEFAULT_PLATFORM.dma_debug,
     zone_dma_limit: op.zone_dma_limit ?? DEFAULT_PLATFORM.zone_dma_limit,
     swiotlb: op.swiotlb,
+    dma_debug_entries: op.dma_debug_entries,
+    dma_debug_num_errors: op.dma_debug_num_errors,
+    dma_debug_all_errors: op.dma_debug_all_errors,
+    dmapool_debug: op.dmapool_debug,
   };
   return new Platform(config);
 }

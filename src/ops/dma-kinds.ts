@@ -95,6 +95,7 @@ export const sgEntry = object(
     length: req(size),
     dma_address: opt(addrOrHandle),
     dma_length: opt(size),
+    mem: opt(memKind, 'where this entry lives, for the dma-debug pre-checks (default: the call\'s mem)'),
   },
   'an sg entry',
 );

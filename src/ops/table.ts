@@ -65,6 +65,10 @@ export const OPS = {
       linux: opt(oneOf(['6.12', 'newest'] as const, 'a kernel version'), 'default newest'),
       swiotlb: opt(swiotlbConfig, 'absent: no pool'),
       dma_debug: opt(bool, 'CONFIG_DMA_API_DEBUG (default true)'),
+      dma_debug_entries: opt(count, 'dma_debug_entries= boot option (default 65536)'),
+      dma_debug_num_errors: opt(count, 'debugfs num_errors: how many findings print (default 1)'),
+      dma_debug_all_errors: opt(bool, 'debugfs all_errors (default false)'),
+      dmapool_debug: opt(bool, 'DMAPOOL_DEBUG (CONFIG_SLUB_DEBUG_ON): dma_pool_free checks (default false)'),
       zone_dma_limit: opt(addr, 'default DMA_BIT_MASK(24)'),
     },
   }),
@@ -145,8 +149,8 @@ export const OPS = {
   swiotlb_tbl_unmap_single: op({ layer: 'swiotlb', spec: 'dma-core.md §4.6', results: [], doc: 'Releases bounce slots (copying back unless SKIP_CPU_SYNC).', args: { dev, tlb_addr: req(addrOrHandle), size: req(size), dir: req(dir), attrs: attrsArg, cpu } }),
   swiotlb_info: op({ layer: 'swiotlb', spec: 'dma-core.md §4.1', results: ['start', 'end', 'nslabs', 'nareas', 'used', 'force'], doc: 'The default pool geometry and usage (debugfs io_tlb_*).', args: {} }),
   is_swiotlb_buffer: op({ layer: 'swiotlb', spec: 'dma-core.md §4.1', results: ['value'], doc: 'Whether a physical address lies in the pool.', args: { phys: req(addrOrHandle) } }),
-  dma_debug_info: op({ layer: 'query', spec: 'dma-core.md §6.1', results: ['error_count', 'num_free_entries', 'nr_total_entries', 'live_entries', 'disabled'], doc: 'dma-debug counters (debugfs dma-api/).', args: {} }),
-  platform_counters: op({ layer: 'query', spec: 'dma-core.md §5.5', results: ['flushes', 'cleans', 'invalidates', 'bounces'], doc: 'Cache maintenance and bounce counters since the platform started.', args: {} }),
+  dma_debug_info: op({ layer: 'query', spec: 'dma-core.md §6.1', results: ['error_count', 'printed', 'num_errors', 'num_free_entries', 'min_free_entries', 'nr_total_entries', 'live_entries', 'disabled'], doc: 'dma-debug counters (debugfs dma-api/).', args: {} }),
+  platform_counters: op({ layer: 'query', spec: 'dma-core.md §5.5', results: ['flushes', 'cleans', 'invalidates', 'cpu_all', 'bounces'], doc: 'Cache maintenance and bounce counters since the platform started.', args: {} }),
 
   // ---- probes: the world outside the API ------------------------------------------
   cpu_write: op({ layer: 'probe', spec: 'dma-core.md §5.4', results: [], doc: 'A CPU store (through the cache).', args: { phys: req(addrOrHandle), data: req(bytes), cpu } }),
