@@ -8,6 +8,7 @@
 
 export const FAULTS = {
   'swiotlb-skip-map-copy': 'swiotlb.ts swiotlb_tbl_map_single: no orig→bounce pre-fill on map (the CVE-2022-0854 leak)',
+  'swiotlb-search-ignores-min-align': 'swiotlb.ts swiotlb_find_slots: the slot search ignores min_align_mask (the NVMe offset bug class)',
   'swiotlb-max-ignores-min-align': 'swiotlb.ts swiotlb_max_mapping_size: reports 256 KiB whatever min_align_mask is',
   'swiotlb-no-flush-before-bounce': 'swiotlb.ts swiotlb_bounce: batched FROM_DEVICE copy without completing the invalidate first (the v2 bug Robin Murphy found)',
   'swiotlb-map-leak-on-overflow': 'direct.ts swiotlb_map: an unreachable bounce slot is not released before failing',
@@ -23,6 +24,7 @@ export const FAULTS = {
   'arch-clean-skips-last-line': 'arch-sync.ts: clean stops before the last, partly covered line',
   'coherent-no-uncached-remap': 'platform.ts coherentEnv: a non-coherent device’s coherent buffer stays cacheable',
   'debug-drop-entry': 'debug.ts debug_dma_map_phys: the mapping is not recorded in the ledger',
+  'map-sg-errno-as-count': 'dispatch.ts dma_map_sg: a negative errno comes back as an unsigned count instead of 0',
   'opt-size-unclamped': 'mapping.ts dma_opt_mapping_size: SIZE_MAX without the min() against dma_max_mapping_size',
   'mask-set-despite-eio': 'mapping.ts dma_set_mask: stores the mask before asking dma_supported',
 } as const;

@@ -15,6 +15,9 @@ import { PhysMem } from './mem/phys-mem';
 import { PageAllocator } from './mm/page-alloc';
 import type { FaultName } from './faults';
 import { Timers } from './timers';
+import type { IommuDmaEnv } from './iommu/dma-iommu';
+import { IommuRegistry } from './iommu/iommu-devices';
+import type { IovaDomain } from './iommu/iova';
 import { WarnSink } from './warn';
 
 export interface SwiotlbPlatformConfig {
@@ -66,7 +69,7 @@ const IO_TLB_SIZE = 2048n;
 /** Faults planted for fault-injection tests and the fuzzer's self-test (src/faults.ts lists them). */
 export type { FaultName } from './faults';
 
-export class Platform implements DirectEnv {
+export class Platform implements DirectEnv, IommuDmaEnv {
   readonly mem: PhysMem;
   readonly cache: CpuCache;
   readonly arch: ArchDmaSync;
@@ -80,8 +83,12 @@ export class Platform implements DirectEnv {
   readonly faults = new Set<FaultName>();
   /** The CPU the current op runs on (set by the engine from the op's `cpu`). */
   current_cpu = 0;
-  /** Model time: flush-queue timers and depot trimming run on advance_time (part 2). */
+  /** Model time: flush-queue timers and depot trimming run on advance_time. */
   readonly timers = new Timers();
+  /** IOMMUs, their domains and which device uses which (part 2). */
+  readonly iommu: IommuRegistry;
+  /** Stand-alone IOVA domains made by init_iova_domain, for allocator conformance. */
+  readonly iova_domains = new Map<string, IovaDomain>();
 
   readonly arch_name: Arch;
   readonly linux: LinuxVersion;
@@ -122,10 +129,21 @@ export class Platform implements DirectEnv {
         faults: this.faults,
       })
       : null;
+    this.iommu = new IommuRegistry({
+      linux: config.linux, page_size: config.page_size, ncpus: config.ncpus, timers: this.timers, warn: this.warn, cpu: () => this.current_cpu,
+    });
   }
 
   cpu(): number {
     return this.current_cpu;
+  }
+
+  pci_32bit_workaround(dev: Device): boolean {
+    return this.iommu.pci_32bit_workaround.get(dev.name) ?? false;
+  }
+
+  clear_pci_32bit_workaround(dev: Device): void {
+    this.iommu.pci_32bit_workaround.set(dev.name, false);
   }
 
   device(name: string): Device | undefined {

@@ -112,6 +112,12 @@ Then(/^the warnings include (.+)$/, function (this: DmaWorld, text: string) {
   for (const c of list(text)) assert.ok(codes(this).includes(c), `${c} not among ${codes(this).join(', ') || 'no warnings'}`);
 });
 
+Then(/^the warning (\w+) says "([^"]*)"$/, function (this: DmaWorld, code: string, text: string) {
+  const w = this.result.warnings.filter((x) => x.code === code);
+  assert.ok(w.length > 0, `${code} not among ${codes(this).join(', ') || 'no warnings'}`);
+  assert.ok(w.some((x) => x.message.includes(text)), `${code} says ${w.map((x) => JSON.stringify(x.message)).join(' / ')}, not ${JSON.stringify(text)}`);
+});
+
 Then(/^the warnings do not include (.+)$/, function (this: DmaWorld, text: string) {
   for (const c of list(text)) assert.ok(!codes(this).includes(c), `${c} was reported`);
 });

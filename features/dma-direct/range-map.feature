@@ -69,7 +69,7 @@ Feature: dma_range_map: devices that see RAM at a different bus address
     When the kernel calls swiotlb_info
     Then the result has used 0
 
-  @dma-core-3.8-4 @dma-core-3.1
+  @INV-D4 @dma-core-3.8-4 @dma-core-3.1
   Scenario: dma_to_phys(0x4000_0000) is all-ones: nothing is behind that bus address
     The first bus address past the window maps to no CPU address, so a device
     access there cannot reach memory.
@@ -93,7 +93,7 @@ Feature: dma_range_map: devices that see RAM at a different bus address
       | 0x8000_0000 | 0x0           |
       | 0xA000_0000 | 0x2000_0000   |
 
-  @dma-core-2.6 @dma-core-3.7
+  @R11 @dma-core-2.6 @dma-core-3.7
   Scenario: A window that leaves RAM uncovered makes the device addressing-limited
     dma_addressing_limited() is also true when dma_direct_all_ram_mapped() finds
     RAM outside every region, however wide the mask is.
@@ -106,8 +106,9 @@ Feature: dma_range_map: devices that see RAM at a different bus address
   @R10 @dma-core-2.6
   Scenario: The required mask is computed in bus addresses
     All RAM, [2 GiB, 4 GiB), appears at bus address 0: the last page is at bus
-    address 0x7FFF_F000, so 31 bits suffice and nothing is limited.
-    Given a platform with ram [{base 0x8000_0000, size 2G}] swiotlb {size 64M}
+    address 0x7FFF_F000, so 31 bits suffice and nothing is limited: even
+    without a swiotlb pool the last page maps directly.
+    Given a platform with ram [{base 0x8000_0000, size 2G}]
     And a device "dev" with dma_mask DMA_BIT_MASK(31) dma_range_map [{cpu_start 0x8000_0000, dma_start 0x0, size 2G}]
     When "dev" calls dma_get_required_mask
     Then the result has mask 0x7fff_ffff

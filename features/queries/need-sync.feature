@@ -1,7 +1,7 @@
 Feature: dma_need_sync and dma_need_unmap: when a driver may skip sync and unmap calls
-  Drivers with hot receive paths (page_pool, XDP) ask dma_need_sync() once and
-  then skip dma_sync_single_for_{cpu,device}() when it is false (R13). The
-  answer has two layers:
+  Drivers with hot receive paths ask dma_need_sync() once and then skip
+  dma_sync_single_for_{cpu,device}() when it is false (R13); page_pool asks
+  the per-device half, dma_dev_need_sync(). The answer has two layers:
 
   - dma_dev_need_sync(dev): !dev->dma_skip_sync || CONFIG_DMA_API_DEBUG. The
     inline sync wrappers skip their call entirely when this is false.

@@ -14,6 +14,7 @@
  */
 import type { CpuCache } from '../mem/cpu-cache';
 import { validDirection, type DmaDirection } from './types';
+import type { Faults } from '../faults';
 
 export type MaintKind = 'clean' | 'invalidate';
 
@@ -29,7 +30,29 @@ export interface ArchSyncOptions {
   /** CONFIG_ARCH_HAS_BATCHED_DMA_SYNC: arm64 with linux 'newest' */
   batched: boolean;
   ncpus: number;
+  /** planted faults (src/faults.ts); absent in unit tests */
+  faults?: Faults;
 }
+
+/**
+ * One arch event, kept for white-box checkers (VIS-5 reads which ranges were
+ * maintained, BAT-4/BAT-5 when flushes and cpu_all ran). Reading never changes state.
+ */
+export interface ArchEvent {
+  /** 1, 2, 3 ... in the order the events happened */
+  readonly seq: number;
+  readonly kind: MaintKind | 'flush' | 'cpu_all';
+  /** the CPU; -1 for arch_sync_dma_for_cpu_all and arch_dma_prep_coherent */
+  readonly cpu: number;
+  /** the range maintained, [start, end); 0, 0 for flush and cpu_all */
+  readonly start: bigint;
+  readonly end: bigint;
+  /** the operation went on a pending list (batched) instead of completing at once */
+  readonly pending: boolean;
+}
+
+/** How many recent events are kept: far more than one op issues (an sg call issues one per entry). */
+const EVENT_RING = 4096;
 
 export interface ArchSyncStats {
   /** completed arch_sync_dma_flush calls (batched only; the stub is not counted) */
@@ -49,6 +72,9 @@ export interface ArchSyncStats {
 export class ArchDmaSync {
   readonly stats: ArchSyncStats = { flushes: 0, cleans: 0, invalidates: 0, cpu_all: 0 };
   private readonly queues: PendingMaintenance[][];
+  /** model: a ring of the last EVENT_RING events, for checkers; the kernel keeps no such record. */
+  private readonly ring: ArchEvent[] = [];
+  private seq = 0;
 
   constructor(
     private readonly cache: CpuCache,
@@ -94,6 +120,7 @@ export class ArchDmaSync {
     this.checkCpu(cpu);
     if (!this.opts.batched) return;
     this.stats.flushes++;
+    this.record('flush', cpu, 0n, 0n, false);
     const ops = this.queues[cpu]!;
     // A fresh list, so arrays handed out by pending() stay as they were.
     this.queues[cpu] = [];
@@ -103,6 +130,7 @@ export class ArchDmaSync {
   /** arch_sync_dma_for_cpu_all - empty on arm64 (§5.2); counted so BAT-5 can be checked. */
   arch_sync_dma_for_cpu_all(): void {
     this.stats.cpu_all++;
+    this.record('cpu_all', -1, 0n, 0n, false);
   }
 
   /**
@@ -112,13 +140,37 @@ export class ArchDmaSync {
    */
   arch_dma_prep_coherent(paddr: bigint, size: bigint): void {
     this.stats.cleans++;
-    this.apply(this.span('clean', paddr, size));
+    const op = this.span('clean', paddr, size);
+    this.record('clean', -1, op.start, op.end, false);
+    this.apply(op);
   }
 
   /** @cpu's issued but incomplete operations, oldest first (always empty when not batched). */
   pending(cpu: number): readonly PendingMaintenance[] {
     this.checkCpu(cpu);
     return this.queues[cpu]!;
+  }
+
+  /** Sequence number of the newest event (0 before any). */
+  get event_seq(): number {
+    return this.seq;
+  }
+
+  /**
+   * Events after @seq, oldest first; null when some of them have already left
+   * the ring (the caller cannot see everything that happened).
+   */
+  events_since(seq: number): readonly ArchEvent[] | null {
+    if (this.seq - seq > this.ring.length) return null;
+    const out: ArchEvent[] = [];
+    for (let s = seq + 1; s <= this.seq; s++) out.push(this.ring[(s - 1) % EVENT_RING]!);
+    return out;
+  }
+
+  private record(kind: ArchEvent['kind'], cpu: number, start: bigint, end: bigint, pending: boolean): void {
+    const e: ArchEvent = { seq: ++this.seq, kind, cpu, start, end, pending };
+    if (this.ring.length < EVENT_RING) this.ring.push(e);
+    else this.ring[(e.seq - 1) % EVENT_RING] = e;
   }
 
   /** true if an issued-but-incomplete op of `kind` (any kind if omitted) on any CPU overlaps [start, end) */
@@ -137,6 +189,7 @@ export class ArchDmaSync {
     if (kind === 'clean') this.stats.cleans++;
     else this.stats.invalidates++;
     const op = this.span(kind, paddr, size);
+    this.record(kind, cpu, op.start, op.end, this.opts.batched);
     if (this.opts.batched) this.queues[cpu]!.push(op);
     else this.apply(op);
   }
@@ -158,8 +211,17 @@ export class ArchDmaSync {
   private apply(op: PendingMaintenance): void {
     const len = op.end - op.start;
     if (len > BigInt(Number.MAX_SAFE_INTEGER)) throw new Error(`BUG: cache maintenance of ${len} bytes`);
-    if (op.kind === 'clean') this.cache.clean(op.start, Number(len));
-    else this.cache.invalidate(op.start, Number(len));
+    const ls = BigInt(this.cache.lineSize);
+    if (op.kind === 'clean') {
+      // Fault: the loop ends one line early when the range ends inside a line.
+      const end = this.opts.faults?.has('arch-clean-skips-last-line') && op.end % ls !== 0n ? op.end - (op.end % ls) : op.end;
+      if (end > op.start) this.cache.clean(op.start, Number(end - op.start));
+    } else if (this.opts.faults?.has('arch-inval-discards-edges')) {
+      // Fault: DC IVAC on the edge lines too, as if they were wholly inside.
+      const start = op.start - (op.start % ls);
+      const end = op.end % ls === 0n ? op.end : op.end + ls - (op.end % ls);
+      this.cache.invalidate(start, Number(end - start));
+    } else this.cache.invalidate(op.start, Number(len));
   }
 
   /** An invalid direction is a BUG_ON in every caller (dma-core.md §0.1). */

@@ -14,6 +14,7 @@ import {
 } from './debug-ledger';
 import { DMA_ATTRS, DMA_MAPPING_ERROR, U64_MAX, type Device, type DmaAttrs, type DmaDirection, type LinuxVersion, type MemKind } from './types';
 import type { WarnSink } from '../warn';
+import type { Faults } from '../faults';
 
 export type { DebugEntryType, MapErrType } from './debug-ledger';
 export { HASH_SIZE, hash_fn } from './debug-ledger';
@@ -92,6 +93,8 @@ export interface DmaDebugOptions {
   leak_check_buses?: readonly Device['bus'][];
   /** The model's full-range overlap verdict (default true). */
   full_range_overlap?: boolean;
+  /** Planted faults (src/faults.ts). */
+  faults?: Faults;
 }
 
 export interface DmaDebugStats {
@@ -227,6 +230,7 @@ export class DmaDebug {
   private readonly leak_buses: readonly Device['bus'][];
   private readonly full_range: boolean;
   private readonly all_errors: boolean;
+  private readonly faults: Faults;
   private readonly ledger: DebugLedger;
   private readonly cachelines = new ActiveCachelines();
   /** Cacheline ranges of entries the full-range verdict watches. */
@@ -255,6 +259,7 @@ export class DmaDebug {
     this.leak_buses = opts.leak_check_buses ?? ['pci'];
     this.full_range = opts.full_range_overlap ?? true;
     this.all_errors = opts.all_errors ?? false;
+    this.faults = opts.faults;
     this.num_errors = opts.num_errors ?? 1;
     this.disabled_ = opts.disabled ?? false;
     this.ledger = new DebugLedger(opts.entries ?? 65536, opts.page_size ?? 4096, opts.max_entries);
@@ -608,6 +613,7 @@ export class DmaDebug {
   debug_dma_map_phys(dev: Device, mem: MemKind, phys: bigint, size: bigint, dir: DmaDirection, dma_addr: bigint, attrs: DmaAttrs, swiotlb_active: boolean, pfn_is_ram = false): void {
     if (this.disabled_) return;
     if (this.dma_mapping_error(dev, dma_addr)) return;
+    if (this.faults?.has('debug-drop-entry')) return;
     const e = this.entry_alloc();
     if (e === null) return;
     this.fill(e, dev, this.newest ? 'phy' : 'single', phys, dma_addr, size, dir, 'not-checked', attrs);

@@ -92,7 +92,7 @@ function kmalloc_size_roundup(size: bigint): bigint {
  * mappings of non-coherent devices whose kmalloc class is not cache-line
  * aligned. It looks at size and direction only, never at the address (§3.3).
  */
-export function dma_kmalloc_needs_bounce(env: DirectEnv, dev: Device, size: bigint, dir: DmaDirection): boolean {
+export function dma_kmalloc_needs_bounce(env: Pick<DirectEnv, 'arch_name' | 'cache_alignment'>, dev: Device, size: bigint, dir: DmaDirection): boolean {
   if (env.arch_name !== 'arm64') return false; // CONFIG_DMA_BOUNCE_UNALIGNED_KMALLOC
   if (dev.dma_coherent || dir === 'DMA_TO_DEVICE') return false;
   if (size >= 2n * ARCH_DMA_MINALIGN) return false;
@@ -204,6 +204,8 @@ export interface SgEntry {
   dma_length: bigint;
   /** Where the entry lives, for dma-debug's pre-checks (default: the call's mem). */
   mem?: MemKind;
+  /** sg_dma_is_swiotlb on the first entry: dma-iommu mapped the list entry by entry. */
+  dma_is_swiotlb?: boolean;
 }
 
 /** Fault 'batched-flush-per-entry': sg entries complete their own maintenance, as before batching. */

@@ -5,6 +5,7 @@
  */
 import { dma_direct_alloc, dma_direct_free, type CoherentAllocation } from './coherent';
 import { DmaPool } from './dmapool';
+import { iommu_dma_alloc, iommu_dma_free } from '../iommu/dma-iommu-alloc';
 import type { CallContext, Device, DmaAttrs } from './types';
 import type { Platform } from '../platform';
 
@@ -16,7 +17,8 @@ function might_sleep(p: Platform, dev: Device, ctx: CallContext, what: string, r
 /** dma_alloc_attrs on the direct path: the allocation, or null. */
 export function dma_alloc_attrs(p: Platform, dev: Device, size: bigint, attrs: DmaAttrs): CoherentAllocation | null {
   if (dev.coherent_dma_mask === 0n) p.warn.warn('kernel', 'WARN_NO_COHERENT_MASK', 'WARN_ON_ONCE(!dev->coherent_dma_mask)', dev.name);
-  const alloc = dma_direct_alloc(p.coherentEnv(), dev, size, attrs);
+  const d = p.iommu.usesDmaIommu(dev) ? p.iommu.domainOf(dev) : undefined;
+  const alloc = d ? iommu_dma_alloc(p, dev, d, size, attrs) : dma_direct_alloc(p.coherentEnv(), dev, size, attrs);
   if (!alloc) return null;
   p.coherent.set(alloc.cpu_addr, { dev: dev.name, alloc });
   p.debug?.debug_dma_alloc_coherent(dev, size, alloc.dma_addr, alloc.cpu_addr, attrs, p.swiotlb !== null && p.swiotlb.nslabs > 0);
@@ -40,7 +42,9 @@ export function dma_free_attrs(p: Platform, dev: Device, size: bigint, cpu_addr:
     return;
   }
   p.coherent.delete(cpu_addr);
-  dma_direct_free(p.coherentEnv(), dev, live.alloc, attrs);
+  const d = p.iommu.usesDmaIommu(dev) ? p.iommu.domainOf(dev) : undefined;
+  if (d) iommu_dma_free(p, dev, d, live.alloc);
+  else dma_direct_free(p.coherentEnv(), dev, live.alloc, attrs);
 }
 
 export function dma_pool_create(p: Platform, dev: Device, name: string, size: bigint, align: bigint, boundary: bigint, ctx: CallContext): DmaPool | null {

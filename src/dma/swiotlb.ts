@@ -8,6 +8,7 @@
 import type { Device, DmaAttrs, DmaDirection } from './types';
 import { DMA_MAPPING_ERROR, U64_MAX, hasAttr } from './types';
 import type { WarnSink } from '../warn';
+import type { Faults } from '../faults';
 import {
   INVALID_PHYS_ADDR,
   IO_TLB_SEGSIZE,
@@ -50,6 +51,8 @@ export interface SwiotlbEnv {
   cpu(): number;
   /** pool start in DMA space for the alignment/boundary test */
   phys_to_dma_unencrypted(dev: Device, phys: bigint): bigint;
+  /** planted faults (src/faults.ts); absent in unit tests */
+  faults?: Faults;
 }
 
 export interface SwiotlbStats {
@@ -194,7 +197,7 @@ export class IoTlbMem {
     const tlb_addr = this.start + (BigInt(index) << SHIFT_BIG) + BigInt(offset);
     this.counters.maps++;
     // Pre-fill whatever the direction, so bytes the device leaves alone round-trip unchanged (§4.3).
-    this.swiotlb_bounce(dev, tlb_addr, mapping_size, 'DMA_TO_DEVICE');
+    if (!this.env.faults?.has('swiotlb-skip-map-copy')) this.swiotlb_bounce(dev, tlb_addr, mapping_size, 'DMA_TO_DEVICE');
     return tlb_addr;
   }
 
@@ -250,7 +253,7 @@ export class IoTlbMem {
   swiotlb_max_mapping_size(dev: Device): bigint {
     const min_align_mask = min_align_of(dev) | 0;
     let min_align = 0;
-    if (min_align_mask !== 0) min_align = Math.trunc(((min_align_mask + IO_TLB_SIZE - 1) | 0) / IO_TLB_SIZE) * IO_TLB_SIZE;
+    if (min_align_mask !== 0 && !this.env.faults?.has('swiotlb-max-ignores-min-align')) min_align = Math.trunc(((min_align_mask + IO_TLB_SIZE - 1) | 0) / IO_TLB_SIZE) * IO_TLB_SIZE;
     return (BigInt(IO_TLB_SIZE * IO_TLB_SEGSIZE) - BigInt(min_align)) & U64_MAX;
   }
 
@@ -261,7 +264,7 @@ export class IoTlbMem {
       orig_addr: orig,
       alloc_size,
       alloc_align_mask,
-      min_align_mask,
+      min_align_mask: this.env.faults?.has('swiotlb-search-ignores-min-align') ? 0 : min_align_mask,
       boundary_mask: seg_boundary_of(dev),
       start_dma: this.env.phys_to_dma_unencrypted(dev, pool.start),
       page_size: this.page_size,
@@ -312,7 +315,7 @@ export class IoTlbMem {
       this.env.memcpy(tlb_addr, orig_addr, len);
     } else {
       // [U] batched sync: the invalidate of the bounce slot must complete before the CPU reads it (§5.5).
-      if (this.env.batched && !dev.dma_coherent) this.env.arch_sync_dma_flush(this.env.cpu());
+      if (this.env.batched && !dev.dma_coherent && !this.env.faults?.has('swiotlb-no-flush-before-bounce')) this.env.arch_sync_dma_flush(this.env.cpu());
       this.env.memcpy(orig_addr, tlb_addr, len);
     }
   }

@@ -14,6 +14,8 @@ import type { OpName } from '../ops/table';
 import type { OpOf, ResultValues, SgResultEntry } from '../ops/types';
 import type { Resolved } from './handles';
 import { createDevice } from './setup';
+import { ConfigProblem } from '../iommu/iommu-devices';
+import { IOMMU_HANDLERS, type IommuOpName } from './dispatch-iommu';
 
 export type Outcome =
   | { ok: true; values: ResultValues }
@@ -41,7 +43,7 @@ function checkRange(start: bigint, size: bigint): void {
 /** An op's arguments without its name, so one handler serves aliases. */
 type Args<N extends OpName> = Omit<Resolved<OpOf<N>>, 'op'>;
 type Handler<N extends OpName> = (p: Platform, op: Resolved<OpOf<N>>) => Outcome;
-type Handlers = { [N in Exclude<OpName, 'platform'>]: Handler<N> };
+type Handlers = { [N in Exclude<OpName, 'platform' | IommuOpName>]: Handler<N> };
 
 function dev(p: Platform, name: string): Device {
   const d = p.devices.get(name);
@@ -49,9 +51,10 @@ function dev(p: Platform, name: string): Device {
   return d;
 }
 
-function toSg(entries: readonly { phys: bigint; length: bigint; dma_address?: bigint; dma_length?: bigint; mem?: MemKind }[]): SgEntry[] {
+function toSg(entries: readonly { phys: bigint; length: bigint; dma_address?: bigint; dma_length?: bigint; mem?: MemKind; dma_is_swiotlb?: boolean }[]): SgEntry[] {
   return entries.map((e) => ({
-    phys: e.phys, length: e.length, dma_address: e.dma_address ?? 0n, dma_length: e.dma_length ?? 0n, ...(e.mem ? { mem: e.mem } : {}),
+    phys: e.phys, length: e.length, dma_address: e.dma_address ?? 0n, dma_length: e.dma_length ?? 0n,
+    ...(e.mem ? { mem: e.mem } : {}), ...(e.dma_is_swiotlb ? { dma_is_swiotlb: true } : {}),
   }));
 }
 
@@ -77,6 +80,8 @@ function mapSg(table: boolean) {
     if (nents > sg.length) throw new ConfigError('nents', `nents ${nents} exceeds the ${sg.length} entries given`);
     for (const e of sg.slice(0, nents)) checkRange(e.phys, e.length);
     const ents = api.dma_map_sg(p, dev(p, op.dev), sg, nents, op.dir, op.attrs ?? 0, op.mem ?? 'linear');
+    // Fault: dma_map_sg_attrs hands a negative errno back as an unsigned count.
+    if (ents < 0 && !table && p.faults.has('map-sg-errno-as-count')) return ok({ nents: ents >>> 0, sg: sg.map((e) => ({ ...e })) });
     if (ents < 0) return err(table ? errno(ents) : '0');
     if (ents === 0 && !table) return err('0');
     const out: SgResultEntry[] = sg.map((e) => ({ ...e }));
@@ -97,18 +102,41 @@ function sgCall(fn: (p: Platform, d: Device, sg: SgEntry[], nents: number, op: A
 const rc = (r: number): Outcome => (r === 0 ? OK : err(errno(r)));
 
 /** A device access through dma-direct's translation; outside RAM or the device's reach it faults. */
-function deviceTarget(p: Platform, d: Device, dma_addr: bigint, size: bigint): bigint | undefined {
+/** The physical pieces a device access reaches, or undefined if any byte faults (no partial access). */
+function deviceTarget(p: Platform, d: Device, dma_addr: bigint, size: bigint, write: boolean): { phys: bigint; len: number }[] | undefined {
   checkRange(dma_addr, size);
-  const phys = dma_to_phys(d, dma_addr);
-  if (phys === U64_MAX) return undefined;
-  const end = dma_to_phys(d, dma_addr + size - 1n);
-  if (end !== phys + size - 1n || !p.mem.isRam(phys, size)) return undefined;
-  return phys;
+  const dd = p.iommu.domainOf(d);
+  if (!dd) {
+    const phys = dma_to_phys(d, dma_addr);
+    if (phys === U64_MAX) return undefined;
+    const end = dma_to_phys(d, dma_addr + size - 1n);
+    if (end !== phys + size - 1n || !p.mem.isRam(phys, size)) return undefined;
+    return [{ phys, len: Number(size) }];
+  }
+  // Behind an IOMMU: every 4 KiB piece goes through the IOTLB and page table (iommu.md §6.2).
+  const pieces: { phys: bigint; len: number }[] = [];
+  for (let a = dma_addr; a < dma_addr + size;) {
+    const next = (a | 0xfffn) + 1n;
+    const len = (next < dma_addr + size ? next : dma_addr + size) - a;
+    const t = dd.domain.translate(a, write);
+    if (!('phys' in t) || !p.mem.isRam(t.phys, len)) return undefined;
+    pieces.push({ phys: t.phys, len: Number(len) });
+    a += len;
+  }
+  return pieces;
 }
 
-export const HANDLERS: Handlers = {
+const CORE_HANDLERS: Handlers = {
   device_add: (p, op) => {
     const d = createDevice(p, op);
+    if (d.iommu !== null) {
+      try {
+        p.iommu.attach(d, op.group);
+      } catch (e) {
+        if (e instanceof ConfigProblem) throw new ConfigError(e.field, e.message);
+        throw e;
+      }
+    }
     if (!d.dma_coherent) p.cache.startTracking();
     p.devices.set(op.name, d);
     return OK;
@@ -117,6 +145,7 @@ export const HANDLERS: Handlers = {
     const d = dev(p, op.name);
     const before = p.warn.peek().length;
     p.debug?.debug_dma_device_removed(d);
+    p.iommu.detach(d);
     p.devices.delete(op.name);
     return ok({ leaks: p.warn.peek().length - before });
   },
@@ -236,16 +265,26 @@ export const HANDLERS: Handlers = {
   cpu_evict: (p, op) => (checkRange(op.phys, op.size), p.cache.evict(op.phys, Number(op.size)), OK),
   device_read: (p, op) => {
     const d = dev(p, op.dev);
-    const phys = deviceTarget(p, d, op.dma_addr, op.size);
-    if (phys === undefined) return err('FAULT', true);
-    return ok({ data: formatData(p.cache.deviceRead(phys, Number(op.size), d.dma_coherent)) });
+    const pieces = deviceTarget(p, d, op.dma_addr, op.size, false);
+    if (pieces === undefined) return err('FAULT', true);
+    const out = new Uint8Array(Number(op.size));
+    let pos = 0;
+    for (const x of pieces) {
+      out.set(p.cache.deviceRead(x.phys, x.len, d.dma_coherent), pos);
+      pos += x.len;
+    }
+    return ok({ data: formatData(out) });
   },
   device_write: (p, op) => {
     const d = dev(p, op.dev);
     const data = byteSpecToBytes(op.data);
-    const phys = deviceTarget(p, d, op.dma_addr, BigInt(data.length));
-    if (phys === undefined) return err('FAULT', true);
-    p.cache.deviceWrite(phys, data, d.dma_coherent);
+    const pieces = deviceTarget(p, d, op.dma_addr, BigInt(data.length), true);
+    if (pieces === undefined) return err('FAULT', true);
+    let pos = 0;
+    for (const x of pieces) {
+      p.cache.deviceWrite(x.phys, data.subarray(pos, pos + x.len), d.dma_coherent);
+      pos += x.len;
+    }
     return OK;
   },
   advance_time: (p, op) => ok({ ran: p.timers.advance(op.ms), now_ms: p.timers.now_ms }),
@@ -256,3 +295,6 @@ function pool(p: Platform, name: string) {
   if (!pl) throw new ConfigError('pool', `no pool "${name}" (create it with dma_pool_create)`);
   return pl;
 }
+
+/** Every op's handler (platform is handled by the engine itself). */
+export const HANDLERS = { ...CORE_HANDLERS, ...IOMMU_HANDLERS };

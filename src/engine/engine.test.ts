@@ -35,6 +35,17 @@ test('handles: $name, offsets and fields resolve; unknown handles name the field
   assert.equal(w.op.op === 'cpu_write' && w.op.phys, c.result.ok ? c.result.values.cpu_addr : -1n);
 });
 
+test('sg handles: $s is segment 0, $s[i] and $s[i].dma_length reach the others', () => {
+  const e = machine();
+  const m = step(e, '"nic" calls dma_map_sg with sg [{phys 0x1000, length 4K}, {phys 0x1_0000_0000, length 512}] dir DMA_TO_DEVICE as s');
+  assert.ok(m.result.ok);
+  const r1 = step(e, '"nic" calls dma_sync_single_for_device with dma_addr $s size 4K dir DMA_TO_DEVICE');
+  assert.equal(r1.op.op === 'dma_sync_single_for_device' && r1.op.dma_addr, 0x1000n);
+  const r2 = step(e, '"nic" calls dma_sync_single_for_device with dma_addr $s[1] size 512 dir DMA_TO_DEVICE');
+  assert.ok(r2.op.op === 'dma_sync_single_for_device' && e.platform!.swiotlb!.is_swiotlb_buffer(r2.op.dma_addr), 'segment 1 bounced');
+  assert.throws(() => e.execute(parseStep('"nic" calls dma_sync_single_for_device with dma_addr $s[2] size 4K dir DMA_TO_DEVICE')!, 'g[9]'), /g\[9\]\.dma_addr: expected a segment index below 2/);
+});
+
 test('kernel failures are results: DMA_MAPPING_ERROR, BUG, UNDEFINED', () => {
   const e = machine();
   const noSwiotlbRoom = step(e, '"nic" calls dma_map_phys with phys 0x1_0000_0000 size 300K dir DMA_TO_DEVICE');

@@ -45,9 +45,17 @@ export class HandleTable {
   /** The value of `$name[.field][+off]` for an address argument. */
   address(ref: HandleRef, path: string): bigint {
     const s = this.lookup(ref, path);
-    const field = ref.field ?? OPS[s.op].handle;
-    let v = field === undefined ? undefined : s.values[field];
-    if (field === 'sg' && Array.isArray(v)) v = (v as readonly SgResultEntry[])[0]?.dma_address;
+    let v: unknown;
+    if (Array.isArray(s.values.sg) && (ref.index !== undefined || ref.field === undefined)) {
+      // An sg mapping: "$s" is segment 0's dma_address, "$s[i].field" any field of segment i.
+      const seg = (s.values.sg as readonly SgResultEntry[])[ref.index ?? 0];
+      if (!seg) throw new OpParseError(path, `a segment index below ${(s.values.sg as readonly SgResultEntry[]).length}`, `$${ref.handle}[${ref.index}]`);
+      v = seg[(ref.field ?? 'dma_address') as keyof SgResultEntry];
+    } else {
+      if (ref.index !== undefined) throw new OpParseError(path, 'an index only on a handle of dma_map_sg', `$${ref.handle}[${ref.index}]`);
+      const field = ref.field ?? OPS[s.op].handle;
+      v = field === undefined ? undefined : s.values[field];
+    }
     if (typeof v !== 'bigint') throw new OpParseError(path, `a handle with an address field${ref.field ? ` "${ref.field}"` : ''}`, `$${ref.handle}`);
     const r = v + ref.offset;
     if (r < 0n || r > U64_MAX) throw new OpParseError(path, 'a handle offset that stays within 64 bits', ref.offset.toString());

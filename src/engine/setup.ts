@@ -27,7 +27,6 @@ export function createPlatform(op: Resolved<OpOf<'platform'>>): Platform {
 /** device_add: PCI defaults (64 KiB segments, 4 GiB boundary, 32-bit masks) unless given. */
 export function createDevice(p: Platform, op: Resolved<OpOf<'device_add'>>): Device {
   if (p.devices.has(op.name)) throw new ConfigError('name', `a device "${op.name}" exists already`);
-  if (op.iommu !== undefined) throw new ConfigError('iommu', 'devices behind an IOMMU arrive with part 2 of the model');
   const coherent = op.coherent ?? true;
   if (!coherent && p.arch_name === 'x86_64') throw new ConfigError('coherent', 'x86 has no non-coherent DMA (dev_is_dma_coherent is always true there); use arch arm64');
   const bus = op.bus ?? 'pci';
@@ -51,7 +50,7 @@ export function createDevice(p: Platform, op: Resolved<OpOf<'device_add'>>): Dev
     max_segment_size: op.max_segment_size ?? 0x10000n,
     segment_boundary_mask: boundary,
     force_bounce: op.force_bounce ?? false,
-    iommu: null,
+    iommu: op.iommu ?? null,
     untrusted: op.untrusted ?? false,
   };
 }

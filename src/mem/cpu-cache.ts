@@ -103,6 +103,22 @@ export class CpuCache {
     return out;
   }
 
+  /**
+   * What a CPU load of the range would return, without filling any line: for
+   * invariant checkers, which must never change state (a fill would).
+   */
+  peek(addr: bigint, len: number): Uint8Array {
+    const out = this.mem.read(addr, len);
+    if (!this.tracking || this.pages.size === 0) return out;
+    this.cpuAccess(addr, len, () => {}, (pageNo, li, from, to, pos) => {
+      const p = this.present(pageNo, li);
+      if (p === undefined) return;
+      const base = li << this.lineShift;
+      out.set(p.data.subarray(base + from, base + to), pos);
+    });
+    return out;
+  }
+
   /** CPU store: write-allocate, the line becomes Dirty; uncached ranges write memory. */
   write(addr: bigint, data: Uint8Array): void {
     const direct = (a: bigint, pos: number, n: number): void => this.mem.write(a, data.subarray(pos, pos + n));

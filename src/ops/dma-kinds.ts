@@ -107,7 +107,7 @@ export const sgList: Kind<SgEntryArg[] | HandleRef> = {
   parse(v, path) {
     if (typeof v === 'string') {
       const h = v.startsWith('$') ? parseHandleRef(v) : undefined;
-      if (!h || h.offset !== 0n || h.field !== undefined) throw new OpParseError(path, this.expected, v);
+      if (!h || h.offset !== 0n || h.field !== undefined || h.index !== undefined) throw new OpParseError(path, this.expected, v);
       return h;
     }
     return list(sgEntry, { min: 1 }).parse(v, path);
@@ -117,3 +117,21 @@ export const sgList: Kind<SgEntryArg[] | HandleRef> = {
 
 export const ramRegion = object({ base: req(addr), size: req(size) }, 'a RAM region');
 export const busDmaRegion = object({ cpu_start: req(addr), dma_start: req(addr), size: req(size) }, 'a dma_range_map entry');
+
+/** IOMMU_* protection bits (include/linux/iommu.h), by name or as the number. */
+const PROT_BITS = { IOMMU_READ: 1, IOMMU_WRITE: 2, IOMMU_CACHE: 4, IOMMU_NOEXEC: 8, IOMMU_MMIO: 16, IOMMU_PRIV: 32 } as const;
+export const prot: Kind<number> = {
+  expected: `IOMMU_* names (${Object.keys(PROT_BITS).join(', ')}) as a list, or their bits as a number`,
+  parse(v, path) {
+    if (typeof v === 'number' && Number.isInteger(v) && v >= 0 && v < 64) return v;
+    if (typeof v === 'string' && /^\d+$/.test(v)) return Number(v);
+    const items = Array.isArray(v) ? v : [v];
+    let bits = 0;
+    items.forEach((item, i) => {
+      if (typeof item !== 'string' || !(item in PROT_BITS)) throw new OpParseError(Array.isArray(v) ? `${path}[${i}]` : path, this.expected, item);
+      bits |= PROT_BITS[item as keyof typeof PROT_BITS];
+    });
+    return bits;
+  },
+  print: (v) => (Object.keys(PROT_BITS) as (keyof typeof PROT_BITS)[]).filter((n) => (v & PROT_BITS[n]) !== 0),
+};

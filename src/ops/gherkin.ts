@@ -21,6 +21,8 @@ import type { Op } from './types';
 
 type Token = { text: string; quoted: boolean; col: number };
 const PUNCT = new Set(['[', ']', '{', '}', ',']);
+/** A handle is one bare word even with a segment index: $s[1].dma_length+0x10 */
+const HANDLE_TOKEN_RE = /^\$[A-Za-z_][\w-]*(?:\[\d+\])?(?:\.[a-z_]+)?(?:[+-][^\s[\]{},"]+)?/;
 
 function tokenize(src: string, where: string): Token[] {
   const out: Token[] = [];
@@ -37,7 +39,8 @@ function tokenize(src: string, where: string): Token[] {
       i = j + 1;
       continue;
     }
-    let j = i;
+    const handle = c === '$' ? HANDLE_TOKEN_RE.exec(src.slice(i)) : null;
+    let j = i + (handle ? handle[0].length : 0);
     while (j < src.length && !/[\s[\]{},"]/.test(src[j])) j++;
     out.push({ text: src.slice(i, j), quoted: false, col: i });
     i = j;
@@ -121,7 +124,7 @@ export function parseValueText(text: string, where: string): Json {
 const BARE_RE = /^[^\s[\]{},"]+$/;
 
 export function printValue(v: Json): string {
-  if (typeof v === 'string') return BARE_RE.test(v) ? v : JSON.stringify(v);
+  if (typeof v === 'string') return BARE_RE.test(v) || HANDLE_TOKEN_RE.exec(v)?.[0] === v ? v : JSON.stringify(v);
   if (typeof v === 'number' || typeof v === 'boolean') return String(v);
   if (v === null) return '"null"';
   if (Array.isArray(v)) return `[${v.map(printValue).join(', ')}]`;

@@ -15,32 +15,42 @@ export interface Kind<T> {
   print(v: T): Json;
 }
 
-/** A reference to something an earlier op created: `$name`, `$name.field`, `$name+0x200`. */
+/**
+ * A reference to something an earlier op created: `$name`, `$name.field`,
+ * `$name+0x200`, and for sg mappings `$name[i]` (segment i's dma_address) or
+ * `$name[i].dma_length`.
+ */
 export interface HandleRef {
   readonly handle: string;
+  readonly index?: number;
   readonly field?: string;
   readonly offset: bigint;
 }
 export const isHandleRef = (v: unknown): v is HandleRef =>
   typeof v === 'object' && v !== null && typeof (v as HandleRef).handle === 'string';
 
-const HANDLE_RE = /^\$([A-Za-z_][\w-]*)(?:\.([a-z_]+))?(?:([+-])(.+))?$/;
+const HANDLE_RE = /^\$([A-Za-z_][\w-]*)(?:\[(\d+)\])?(?:\.([a-z_]+))?(?:([+-])(.+))?$/;
 
 export function parseHandleRef(text: string): HandleRef | undefined {
   const m = HANDLE_RE.exec(text);
   if (!m) return undefined;
   let offset = 0n;
-  if (m[4] !== undefined) {
-    const n = parseU64(m[4]);
+  if (m[5] !== undefined) {
+    const n = parseU64(m[5]);
     if (n === undefined) return undefined;
-    offset = m[3] === '-' ? -n : n;
+    offset = m[4] === '-' ? -n : n;
   }
-  return m[2] === undefined ? { handle: m[1], offset } : { handle: m[1], field: m[2], offset };
+  return {
+    handle: m[1],
+    ...(m[2] !== undefined ? { index: Number(m[2]) } : {}),
+    ...(m[3] !== undefined ? { field: m[3] } : {}),
+    offset,
+  };
 }
 
 export function printHandleRef(h: HandleRef): string {
   const off = h.offset === 0n ? '' : h.offset < 0n ? `-${formatHex(-h.offset)}` : `+${formatHex(h.offset)}`;
-  return `$${h.handle}${h.field ? '.' + h.field : ''}${off}`;
+  return `$${h.handle}${h.index !== undefined ? `[${h.index}]` : ''}${h.field ? '.' + h.field : ''}${off}`;
 }
 
 const fail = (path: string, expected: string, got: unknown): never => {

@@ -6,9 +6,9 @@
 import {
   addr, addrOr, addrOrHandle, bool, count, list, name, object, oneOf, opt, req, size, type Fields,
 } from './kinds';
-import { attrs, busDmaRegion, bytes, context, dir, memKind, ramRegion, sgList } from './dma-kinds';
+import { attrs, busDmaRegion, bytes, context, dir, memKind, prot, ramRegion, sgList } from './dma-kinds';
 
-export type Layer = 'setup' | 'dma' | 'swiotlb' | 'probe' | 'query';
+export type Layer = 'setup' | 'dma' | 'swiotlb' | 'iommu' | 'iova' | 'probe' | 'query';
 
 export interface OpSpec<A extends Fields = Fields> {
   readonly layer: Layer;
@@ -151,6 +151,46 @@ export const OPS = {
   is_swiotlb_buffer: op({ layer: 'swiotlb', spec: 'dma-core.md §4.1', results: ['value'], doc: 'Whether a physical address lies in the pool.', args: { phys: req(addrOrHandle) } }),
   dma_debug_info: op({ layer: 'query', spec: 'dma-core.md §6.1', results: ['error_count', 'printed', 'num_errors', 'num_free_entries', 'min_free_entries', 'nr_total_entries', 'live_entries', 'disabled'], doc: 'dma-debug counters (debugfs dma-api/).', args: {} }),
   platform_counters: op({ layer: 'query', spec: 'dma-core.md §5.5', results: ['flushes', 'cleans', 'invalidates', 'cpu_all', 'bounces'], doc: 'Cache maintenance and bounce counters since the platform started.', args: {} }),
+
+  // ---- IOMMUs and domains (iommu.md §3.1, §4.1) --------------------------------------
+  iommu_add: op({
+    layer: 'setup', spec: 'iommu.md §1.1, §3.1, §4.1, §5.1', results: [],
+    doc: 'Adds an IOMMU (SMMUv3-like, LPAE stage 1) and an UNMANAGED domain with its name for the iommu_* ops. Devices added with `iommu NAME` get a default domain of the IOMMU\'s mode.',
+    args: {
+      name: req(name('an IOMMU name')),
+      pgsize_bitmap: opt(addr, 'supported page sizes (default 4K|2M|1G = 0x40201000)'),
+      ias: opt(count, 'input address bits (default 48)'),
+      oas: opt(count, 'output address bits (default 48)'),
+      mode: opt(oneOf(['strict', 'lazy', 'identity', 'blocked'] as const, 'a default-domain mode'), 'strict: DMA; lazy: DMA_FQ; identity: passthrough; blocked (default strict)'),
+      fq: opt(oneOf(['percpu', 'single'] as const, 'a flush-queue kind'), 'percpu: 256 entries/10 ms per CPU (default); single: 32768/1000 ms (shadow_on_flush)'),
+      has_iotlb_sync_map: opt(bool, 'the driver has iotlb_sync_map (SMMUv3 has not; VT-d, AMD have)'),
+      forcedac: opt(bool, 'iommu.forcedac=1: no 32-bit-first attempt for PCI devices'),
+      reserved: opt(list(object({ start: req(addr), end: req(addr) }, 'a reserved IOVA region (inclusive end)')), 'reserved at DMA-domain init'),
+    },
+  }),
+  iommu_domain_alloc: op({
+    layer: 'setup', spec: 'iommu.md §4.1', results: [], doc: 'Allocates another domain on an IOMMU.',
+    args: { name: req(name('a domain name')), iommu: req(name('an IOMMU name')), type: req(oneOf(['UNMANAGED', 'DMA', 'DMA_FQ', 'IDENTITY', 'BLOCKED'] as const, 'a domain type')) },
+  }),
+  iommu_map: op({ layer: 'iommu', spec: 'iommu.md §4.3, §4.4', results: ['pgsizes'], doc: 'Maps [iova, iova+size) to paddr; pgsizes lists the map_pages calls (e.g. "511x4K 1x2M 1x4K").', args: { domain: req(name('a domain name')), iova: req(addrOrHandle), paddr: req(addrOrHandle), size: req(size), prot: req(prot) } }),
+  iommu_unmap: op({ layer: 'iommu', spec: 'iommu.md §4.5', results: ['unmapped'], doc: 'Unmaps and syncs the IOTLB; returns the bytes unmapped.', args: { domain: req(name('a domain name')), iova: req(addrOrHandle), size: req(size) } }),
+  iommu_unmap_fast: op({ layer: 'iommu', spec: 'iommu.md §4.5', results: ['unmapped'], doc: 'Unmaps into the domain\'s pending gather without syncing (iommu_iotlb_sync completes it).', args: { domain: req(name('a domain name')), iova: req(addrOrHandle), size: req(size) } }),
+  iommu_iotlb_sync: op({ layer: 'iommu', spec: 'iommu.md §4.6', results: [], doc: 'Syncs the pending gather of earlier iommu_unmap_fast calls.', args: { domain: req(name('a domain name')) } }),
+  iommu_flush_iotlb_all: op({ layer: 'iommu', spec: 'iommu.md §4.6', results: [], doc: 'Invalidates the whole IOTLB of the domain.', args: { domain: req(name('a domain name')) } }),
+  iommu_map_sg: op({ layer: 'iommu', spec: 'iommu.md §4.7', results: ['mapped'], doc: 'Maps the physically contiguous runs of an sg list back to back from iova, then one iotlb_sync_map.', args: { domain: req(name('a domain name')), iova: req(addrOrHandle), sg: req(list(object({ phys: req(addrOrHandle), length: req(size) }, 'an sg entry'), { min: 1 })), prot: req(prot) } }),
+  iommu_iova_to_phys: op({ layer: 'iommu', spec: 'iommu.md §4.8', results: ['phys'], doc: 'The page-table translation of iova; 0 when unmapped.', args: { domain: req(name('a domain name')), iova: req(addrOrHandle) } }),
+  iommu_info: op({ layer: 'query', spec: 'iommu.md §4.6, §3.4', results: ['type', 'granule', 'iotlb_syncs', 'flush_alls', 'sync_maps', 'map_pages', 'iotlb_entries', 'fq_pending'], doc: 'A domain\'s type and counters: driver IOTLB syncs, full flushes, iotlb_sync_map calls, map_pages calls, live IOTLB entries, flush-queue entries waiting.', args: { domain: req(name('a domain name')) } }),
+
+  // ---- the IOVA allocator, reachable directly (iommu.md §2) ------------------------------
+  init_iova_domain: op({ layer: 'setup', spec: 'iommu.md §2.2', results: [], doc: 'A stand-alone IOVA domain (with range caches) for allocator conformance.', args: { name: req(name('a domain name')), granule: req(size), start_pfn: req(addr) } }),
+  alloc_iova: op({ layer: 'iova', spec: 'iommu.md §2.3', results: ['pfn_lo', 'pfn_hi'], handle: 'pfn_lo', doc: 'Top-down allocation below limit_pfn (inclusive); NULL on failure.', args: { domain: req(name('a domain name')), size: req(addr), limit_pfn: req(addr), size_aligned: opt(bool, 'default true'), as: handleName } }),
+  free_iova: op({ layer: 'iova', spec: 'iommu.md §2.7', results: [], doc: 'Frees the node containing pfn (silently nothing if none).', args: { domain: req(name('a domain name')), pfn: req(addrOrHandle) } }),
+  alloc_iova_fast: op({ layer: 'iova', spec: 'iommu.md §2.10', results: ['pfn'], handle: 'pfn', doc: 'Range cache first, then the tree, flushing the caches once before failing if flush_rcache; fails with 0.', args: { domain: req(name('a domain name')), size: req(addr), limit_pfn: req(addr), flush_rcache: opt(bool, 'default true'), cpu, as: handleName } }),
+  free_iova_fast: op({ layer: 'iova', spec: 'iommu.md §2.10', results: [], doc: 'Into the range cache, else back to the tree.', args: { domain: req(name('a domain name')), pfn: req(addrOrHandle), size: req(addr), cpu } }),
+  reserve_iova: op({ layer: 'iova', spec: 'iommu.md §2.7', results: ['pfn_lo', 'pfn_hi'], doc: 'Reserves [pfn_lo, pfn_hi], widening or returning overlapping nodes as the kernel does.', args: { domain: req(name('a domain name')), pfn_lo: req(addr), pfn_hi: req(addr) } }),
+  find_iova: op({ layer: 'iova', spec: 'iommu.md §2.7', results: ['pfn_lo', 'pfn_hi'], doc: 'The node containing pfn; NULL if none.', args: { domain: req(name('a domain name')), pfn: req(addrOrHandle) } }),
+  iova_cpuhp_dead: op({ layer: 'iova', spec: 'iommu.md §2.9', results: [], doc: 'CPU hot-unplug: the CPU\'s loaded and prev magazines go back to the tree.', args: { domain: req(name('a domain name')), cpu: req(count) } }),
+  iova_info: op({ layer: 'query', spec: 'iommu.md §2.1, §2.6', results: ['cached32_node', 'cached_node', 'max32_alloc_size', 'nodes', 'rcache_hits', 'rcache_misses'], doc: 'Allocator state that decides the next address: the cached nodes (pfn_lo), max32_alloc_size, node count, range-cache counters.', args: { domain: req(name('a domain name')) } }),
 
   // ---- probes: the world outside the API ------------------------------------------
   cpu_write: op({ layer: 'probe', spec: 'dma-core.md §5.4', results: [], doc: 'A CPU store (through the cache).', args: { phys: req(addrOrHandle), data: req(bytes), cpu } }),

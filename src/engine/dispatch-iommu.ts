@@ -1,0 +1,139 @@
+/**
+ * Handlers of the IOMMU-side ops: set-up, the iommu_* core calls and the IOVA
+ * allocator, reachable directly so each layer can be checked on its own.
+ */
+import { ConfigError, type Platform } from '../platform';
+import { newGather } from '../iommu/io-pgtable';
+import {
+  iommu_flush_iotlb_all, iommu_iotlb_sync, iommu_iova_to_phys, iommu_map, iommu_map_sg, iommu_unmap, iommu_unmap_fast,
+} from '../iommu/iommu';
+import { ConfigProblem, type DmaDomain } from '../iommu/iommu-devices';
+import { IovaDomain } from '../iommu/iova';
+import { formatSize } from '../ops/numbers';
+import type { OpOf } from '../ops/types';
+import type { Resolved } from './handles';
+import type { Outcome } from './dispatch';
+
+export type IommuOpName =
+  | 'iommu_add' | 'iommu_domain_alloc' | 'iommu_map' | 'iommu_unmap' | 'iommu_unmap_fast' | 'iommu_iotlb_sync'
+  | 'iommu_flush_iotlb_all' | 'iommu_map_sg' | 'iommu_iova_to_phys' | 'iommu_info' | 'init_iova_domain' | 'alloc_iova'
+  | 'free_iova' | 'alloc_iova_fast' | 'free_iova_fast' | 'reserve_iova' | 'find_iova' | 'iova_cpuhp_dead' | 'iova_info';
+
+type Handler<N extends IommuOpName> = (p: Platform, op: Resolved<OpOf<N>>) => Outcome;
+
+const OK: Outcome = { ok: true, values: {} };
+const ERRNO: Record<number, string> = { [-12]: '-ENOMEM', [-17]: '-EEXIST', [-19]: '-ENODEV', [-22]: '-EINVAL', [-34]: '-ERANGE' };
+const rc = (r: number | bigint): Outcome => (Number(r) === 0 ? OK : { ok: false, error: ERRNO[Number(r)] ?? String(r) });
+
+function configured<T>(f: () => T): T {
+  try {
+    return f();
+  } catch (e) {
+    if (e instanceof ConfigProblem) throw new ConfigError(e.field, e.message);
+    throw e;
+  }
+}
+
+function domain(p: Platform, name: string): DmaDomain {
+  const d = p.iommu.domains.get(name);
+  if (!d) throw new ConfigError('domain', `no IOMMU domain "${name}" (iommu_add makes one per IOMMU; devices get one each)`);
+  return d;
+}
+
+/** A stand-alone IOVA domain, or the allocator of a DMA domain. */
+function iovad(p: Platform, name: string): IovaDomain {
+  const own = p.iova_domains.get(name);
+  if (own) return own;
+  const d = p.iommu.domains.get(name);
+  if (d?.iovad) return d.iovad;
+  throw new ConfigError('domain', `no IOVA domain "${name}" (init_iova_domain, or a DMA domain's name)`);
+}
+
+const range = (r: { pfn_lo: bigint; pfn_hi: bigint } | null): Outcome => (r ? { ok: true, values: { pfn_lo: r.pfn_lo, pfn_hi: r.pfn_hi } } : { ok: false, error: 'NULL' });
+
+export const IOMMU_HANDLERS: { [N in IommuOpName]: Handler<N> } = {
+  iommu_add: (p, op) => {
+    configured(() => p.iommu.add({
+      name: op.name,
+      pgsize_bitmap: op.pgsize_bitmap ?? 0x4020_1000n,
+      ias: op.ias ?? 48,
+      oas: op.oas ?? 48,
+      mode: op.mode ?? 'strict',
+      fq: op.fq ?? 'percpu',
+      has_iotlb_sync_map: op.has_iotlb_sync_map ?? false,
+      forcedac: op.forcedac ?? false,
+      reserved: op.reserved ?? [],
+    }));
+    return OK;
+  },
+  iommu_domain_alloc: (p, op) => (configured(() => p.iommu.domain_alloc(op.name, op.iommu, op.type)), OK),
+  iommu_map: (p, op) => {
+    const d = domain(p, op.domain).domain;
+    const r = iommu_map(d, op.iova, op.paddr, op.size, op.prot);
+    if (r) return rc(r);
+    return { ok: true, values: { pgsizes: d.stats.last_map_pages.map((x) => `${x.count}x${formatSize(x.pgsize)}`).join(' ') } };
+  },
+  iommu_unmap: (p, op) => ({ ok: true, values: { unmapped: iommu_unmap(domain(p, op.domain).domain, op.iova, op.size) } }),
+  iommu_unmap_fast: (p, op) => {
+    const d = domain(p, op.domain);
+    const g = d.pending_gather ?? newGather();
+    d.pending_gather = g;
+    return { ok: true, values: { unmapped: iommu_unmap_fast(d.domain, op.iova, op.size, g) } };
+  },
+  iommu_iotlb_sync: (p, op) => {
+    const d = domain(p, op.domain);
+    iommu_iotlb_sync(d.domain, d.pending_gather ?? newGather());
+    d.pending_gather = null;
+    return OK;
+  },
+  iommu_flush_iotlb_all: (p, op) => (iommu_flush_iotlb_all(domain(p, op.domain).domain), OK),
+  iommu_map_sg: (p, op) => {
+    const r = iommu_map_sg(domain(p, op.domain).domain, op.iova, op.sg, op.prot);
+    return r < 0n ? rc(r) : { ok: true, values: { mapped: r } };
+  },
+  iommu_iova_to_phys: (p, op) => ({ ok: true, values: { phys: iommu_iova_to_phys(domain(p, op.domain).domain, op.iova) } }),
+  iommu_info: (p, op) => {
+    const d = domain(p, op.domain);
+    const s = d.domain.stats;
+    return {
+      ok: true,
+      values: {
+        type: d.domain.type, granule: d.iovad?.granule ?? 0n, iotlb_syncs: s.iotlb_sync, flush_alls: s.flush_iotlb_all, sync_maps: s.iotlb_sync_map,
+        map_pages: s.map_pages, iotlb_entries: d.domain.iotlb?.size ?? 0, fq_pending: d.fq ? [...d.fq.pending()].length : 0,
+      },
+    };
+  },
+
+  init_iova_domain: (p, op) => {
+    if (p.iova_domains.has(op.name) || p.iommu.domains.has(op.name)) throw new ConfigError('name', `a domain "${op.name}" exists already`);
+    if (op.granule === 0n || (op.granule & (op.granule - 1n)) !== 0n || op.granule > p.page_size) {
+      throw new ConfigError('granule', 'must be a power of two no larger than PAGE_SIZE (init_iova_domain BUGs otherwise)');
+    }
+    p.iova_domains.set(op.name, new IovaDomain({ granule: op.granule, start_pfn: op.start_pfn, page_size: p.config.page_size, ncpus: p.config.ncpus, timers: p.timers }));
+    return OK;
+  },
+  alloc_iova: (p, op) => range(iovad(p, op.domain).alloc_iova(op.size, op.limit_pfn, op.size_aligned ?? true)),
+  free_iova: (p, op) => (iovad(p, op.domain).free_iova(op.pfn), OK),
+  alloc_iova_fast: (p, op) => {
+    const pfn = iovad(p, op.domain).alloc_iova_fast(p.cpu(), op.size, op.limit_pfn, op.flush_rcache ?? true);
+    return pfn ? { ok: true, values: { pfn } } : { ok: false, error: '0' };
+  },
+  free_iova_fast: (p, op) => (iovad(p, op.domain).free_iova_fast(p.cpu(), op.pfn, op.size), OK),
+  reserve_iova: (p, op) => range(iovad(p, op.domain).reserve_iova(op.pfn_lo, op.pfn_hi)),
+  find_iova: (p, op) => range(iovad(p, op.domain).find_iova(op.pfn)),
+  iova_cpuhp_dead: (p, op) => {
+    if (op.cpu >= p.config.ncpus) throw new ConfigError('cpu', `a CPU number below ncpus (${p.config.ncpus})`);
+    iovad(p, op.domain).iova_cpuhp_dead(op.cpu);
+    return OK;
+  },
+  iova_info: (p, op) => {
+    const v = iovad(p, op.domain).view;
+    return {
+      ok: true,
+      values: {
+        cached32_node: v.cached32_node, cached_node: v.cached_node, max32_alloc_size: v.max32_alloc_size,
+        nodes: v.node_count, rcache_hits: v.stats.rcache_hits, rcache_misses: v.stats.rcache_misses,
+      },
+    };
+  },
+};
