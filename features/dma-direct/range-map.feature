@@ -130,3 +130,14 @@ Feature: dma_range_map: devices that see RAM at a different bus address
     Then it succeeds
     When "vpu" calls dma_unmap_resource with dma_addr $mmio size 4K dir DMA_TO_DEVICE
     Then there are no warnings
+
+  @R20 @dma-core-3.1
+  Scenario: Syncing an address outside the range map oopses a non-coherent device
+    dma_to_phys gives all-ones for an address no region covers (§3.1); the
+    arm64 cache maintenance that follows would touch no memory and fault. The
+    model reports the oops as a BUG result instead of crashing.
+    Given a platform with arch arm64 ram [{base 0x80000000, size 1G}]
+    And a device "soc" with coherent false dma_range_map [{cpu_start 0x80000000, dma_start 0x0, size 1G}]
+    When "soc" calls dma_sync_single_for_cpu with dma_addr 0x40000000 size 4K dir DMA_FROM_DEVICE
+    Then it fails with BUG
+    And the warnings include BUG_UNTRANSLATABLE_DMA_ADDRESS

@@ -10,6 +10,7 @@ import {
   type Arch, type Device, type DmaAttrs, type DmaDirection, type LinuxVersion, type MemKind,
 } from './types';
 import type { WarnSink } from '../warn';
+import { KernelBug } from './bug';
 import type { Faults } from '../faults';
 
 /** What dma-direct needs from the platform. */
@@ -34,6 +35,13 @@ export interface DirectEnv {
 }
 
 const PHYS_ERROR = U64_MAX; // (phys_addr_t)-1
+
+/** Cache maintenance or a bounce on an address dma_to_phys cannot translate: the kernel oopses. */
+function checked_phys(dev: Device, addr: bigint): bigint {
+  const phys = dma_to_phys(dev, addr);
+  if (phys === PHYS_ERROR) throw new KernelBug('BUG_UNTRANSLATABLE_DMA_ADDRESS', `dma_to_phys(0x${addr.toString(16)}) has no physical address in ${dev.name}'s dma_range_map: the cache maintenance that follows would fault`);
+  return phys;
+}
 
 // ---- translation (dma-core.md §3.1) ------------------------------------------
 
@@ -170,14 +178,14 @@ export function dma_direct_map_phys(env: DirectEnv, dev: Device, phys: bigint, s
 
 /** dma_direct_sync_single_for_device: bounce copy first, then clean (§3.5). */
 export function dma_direct_sync_single_for_device(env: DirectEnv, dev: Device, addr: bigint, size: bigint, dir: DmaDirection, flush: boolean): void {
-  const paddr = dma_to_phys(dev, addr);
+  const paddr = dev.dma_coherent ? dma_to_phys(dev, addr) : checked_phys(dev, addr);
   if (is_swiotlb_buffer(env, paddr)) env.swiotlb!.swiotlb_sync_single_for_device(dev, paddr, size, dir);
   if (!dev.dma_coherent) sync_for_device(env, paddr, size, dir, flush);
 }
 
 /** dma_direct_sync_single_for_cpu: invalidate first, then copy back (§3.5). */
 export function dma_direct_sync_single_for_cpu(env: DirectEnv, dev: Device, addr: bigint, size: bigint, dir: DmaDirection, flush: boolean): void {
-  const paddr = dma_to_phys(dev, addr);
+  const paddr = dev.dma_coherent ? dma_to_phys(dev, addr) : checked_phys(dev, addr);
   if (!dev.dma_coherent) {
     env.arch.arch_sync_dma_for_cpu(env.cpu(), paddr, size, dir);
     if (flush) env.arch.arch_sync_dma_flush(env.cpu());
@@ -248,7 +256,7 @@ export function dma_direct_sync_sg_for_device(env: DirectEnv, dev: Device, sg: r
 /** dma_direct_sync_sg_for_cpu: per entry issue invalidate, then copy back; flush then cpu_all. */
 export function dma_direct_sync_sg_for_cpu(env: DirectEnv, dev: Device, sg: readonly SgEntry[], nents: number, dir: DmaDirection): void {
   for (let i = 0; i < nents; i++) {
-    const paddr = dma_to_phys(dev, sg[i].dma_address);
+    const paddr = dev.dma_coherent ? dma_to_phys(dev, sg[i].dma_address) : checked_phys(dev, sg[i].dma_address);
     if (!dev.dma_coherent) {
       env.arch.arch_sync_dma_for_cpu(env.cpu(), paddr, sg[i].length, dir);
       if (perEntryFlush(env)) env.arch.arch_sync_dma_flush(env.cpu());

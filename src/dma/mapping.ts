@@ -15,6 +15,7 @@ import {
   type Device, type DmaAttrs, type DmaDirection, type MemKind,
 } from './types';
 import type { Platform } from '../platform';
+import { KernelBug } from './bug';
 import {
   iommu_dma_get_merge_boundary, iommu_dma_map_phys, iommu_dma_map_resource, iommu_dma_max_mapping_size, iommu_dma_opt_mapping_size,
   iommu_dma_sync_single_for_cpu, iommu_dma_sync_single_for_device, iommu_dma_unmap_phys, __iommu_dma_unmap,
@@ -25,13 +26,7 @@ import type { DmaDomain } from '../iommu/iommu-devices';
 /** Which entry point a single mapping came through (6.12 names; newest funnels into dma_map_phys). */
 export type SingleKind = 'phys' | 'page' | 'single' | 'resource';
 
-/** Kernel BUG_ON: the kernel would oops. Reported as an op failure, not a model crash. */
-export class KernelBug extends Error {
-  constructor(readonly code: string, message: string) {
-    super(message);
-    this.name = 'KernelBug';
-  }
-}
+export { KernelBug } from './bug';
 
 function check_dir(dir: DmaDirection): void {
   if (dir === 'DMA_NONE') throw new KernelBug('BUG_INVALID_DIRECTION', 'BUG_ON(!valid_dma_direction(dir))');
