@@ -2,8 +2,9 @@
  * npm run bench: throughput of the model, printed as one table.
  * Map+unmap pairs per second through the DMA API entry points (mapping.ts,
  * dma-debug on) with 1k and 100k live mappings held, for dma-direct and for
- * swiotlb; the same through the op engine (handles + every invariant); and one
- * run of the whole feature suite. A benchmark, never a timed test.
+ * swiotlb; the same through the op engine (handles + every invariant); the
+ * IOVA allocator at 1k..1M live IOVAs; dma-iommu strict and lazy; and one run
+ * of the whole feature suite. A benchmark, never a timed test.
  */
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
@@ -11,6 +12,9 @@ import { dma_map_phys, dma_mapping_error, dma_unmap_phys } from '../src/dma/mapp
 import { Engine } from '../src/engine/engine';
 import { parseOp } from '../src/ops/json';
 import type { Platform } from '../src/platform';
+import { dmaIommuRows } from './dma-iommu';
+import { iovaRows } from './iova';
+import { fmtRate, printTable } from './table';
 
 const GiB = 1n << 30n;
 
@@ -77,9 +81,7 @@ function featureSuite(): number {
   return secs;
 }
 
-function fmt(n: number): string {
-  return n >= 1e6 ? `${(n / 1e6).toFixed(2)}M` : `${(n / 1e3).toFixed(0)}k`;
-}
+const fmt = fmtRate;
 
 function main(): void {
   const rows: Row[] = [];
@@ -97,7 +99,10 @@ function main(): void {
     const [a, b] = rows.filter((r) => r.path === path);
     return (b.api / a.api).toFixed(2);
   };
-  process.stdout.write(`\nflatness (100k / 1k, API): dma-direct ${flat('dma-direct')}, swiotlb ${flat('swiotlb (force)')}\n\n`);
+  process.stdout.write(`\nflatness (100k / 1k, API): dma-direct ${flat('dma-direct')}, swiotlb ${flat('swiotlb (force)')}\n`);
+  printTable('IOVA allocator: alloc+free pairs per second (iommu.md §2)', iovaRows());
+  printTable('dma-iommu: map+unmap pairs per second, 4 KiB DMA_TO_DEVICE, each pair also calls dma_mapping_error', dmaIommuRows());
+  process.stdout.write('\n');
   featureSuite();
 }
 

@@ -4,6 +4,7 @@
  * can be charged to the right invariant. Stored per 4 KiB page; every operation
  * costs O(bytes touched), or O(pages held) when it spans more pages than that.
  */
+import { SweepingMap } from '../sweeping-map';
 
 const PAGE_SHIFT = 12n;
 const PAGE = 4096;
@@ -22,7 +23,7 @@ export interface Expected {
 }
 
 export class ByteShadow {
-  private readonly pages = new Map<number, Page>();
+  private readonly pages = new SweepingMap<number, Page>();
 
   /** Records data at addr with tag (non-zero). */
   set(addr: bigint, data: Uint8Array, tag: number): void {

@@ -17,6 +17,7 @@ import type { AfterOp } from './invariant';
 import { IntervalSet, type IntervalHandle } from './intervals';
 import { formatData } from '../ops/data';
 import { hex, isEngineRefusal, mappedBy, resultBig, syncedBy, unmappedBy } from './op-facts';
+import { SweepingMap } from '../sweeping-map';
 
 export type CoherentId = 'COHERENT-DATA-TO-DEVICE' | 'COHERENT-DATA-FROM-DEVICE';
 export interface CoherentFinding {
@@ -43,7 +44,7 @@ export class CoherentShadow {
   private readonly bytes = new ByteShadow();
   private readonly byCpu = new IntervalSet<Buf>();
   private readonly byDma = new Map<string, IntervalSet<Buf>>();
-  private readonly byAddr = new Map<bigint, Buf>();
+  private readonly byAddr = new SweepingMap<bigint, Buf>();
   private readonly pools = new Map<string, { key: string; size: bigint; blocks: Set<Buf> }>();
 
   private retired = false;

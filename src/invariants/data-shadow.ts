@@ -31,6 +31,7 @@ import { PlatformShadow, toPhys } from './devices';
 import type { AfterOp } from './invariant';
 import { IntervalSet, type IntervalHandle } from './intervals';
 import { MMIO, REQUIRE_COHERENT, SKIP_CPU_SYNC, hex, isEngineRefusal, mappedBy, resultBig, syncedBy, unmappedBy, type MapFact } from './op-facts';
+import { SweepingMap } from '../sweeping-map';
 
 /** Where an expected byte came from: the finding is charged to the invariant that promises it. */
 export const TAG_CPU = 1;
@@ -80,9 +81,9 @@ export class DataShadow {
   private readonly byDevPhys = new IntervalSet<Mapping>();
   /** buffer and bounce ranges widened to whole cache lines */
   private readonly byLines = new IntervalSet<Mapping>();
-  private readonly exact = new Map<string, Mapping[]>();
+  private readonly exact = new SweepingMap<string, Mapping[]>();
   /** swiotlb_tbl_map_single results: tlb → orig range, for the copy back at swiotlb_tbl_unmap_single */
-  private readonly raw = new Map<bigint, { orig: bigint; size: bigint }>();
+  private readonly raw = new SweepingMap<bigint, { orig: bigint; size: bigint }>();
   /** dma_pool name → bytes of one backing allocation, rounded to its page order */
   private readonly pools = new Map<string, { region: bigint; block: bigint }>();
   private pool: { start: bigint; end: bigint } | null = null;

@@ -7,6 +7,7 @@
  * O(classes + buckets spanned + hits): O(size of the op), never a walk over
  * every live interval unless the query itself is that wide.
  */
+import { SweepingMap } from '../sweeping-map';
 
 /** Buckets are at least 4 KiB wide, so start >> c stays below 2^53 (exact as a number). */
 const MIN_SHIFT = 12;
@@ -28,7 +29,7 @@ function bitlen(x: bigint): number {
 
 export class IntervalSet<T> {
   /** class → bucket key → slots */
-  private readonly classes = new Map<number, Map<number, Set<Slot<T>>>>();
+  private readonly classes = new Map<number, SweepingMap<number, Set<Slot<T>>>>();
   private count = 0;
 
   get size(): number {
@@ -40,7 +41,7 @@ export class IntervalSet<T> {
     const e = end > start ? end : start + 1n;
     const c = Math.max(MIN_SHIFT, bitlen(e - start - 1n));
     let cl = this.classes.get(c);
-    if (cl === undefined) this.classes.set(c, (cl = new Map()));
+    if (cl === undefined) this.classes.set(c, (cl = new SweepingMap()));
     const key = Number(start >> BigInt(c));
     let b = cl.get(key);
     if (b === undefined) cl.set(key, (b = new Set()));

@@ -11,6 +11,7 @@ import type { Device, DmaDirection } from '../dma/types';
 import type { Platform } from '../platform';
 import type { AfterOp } from './invariant';
 import { hasWarning, isEngineRefusal, isSingleMap, mappedBy, resultBig, unmappedBy } from './op-facts';
+import { SweepingMap } from '../sweeping-map';
 
 interface Entry {
   readonly size: bigint;
@@ -30,7 +31,7 @@ interface PoolSnap {
 }
 
 export class LedgerShadow {
-  private readonly byDev = new Map<Device, Map<bigint, Entry[]>>();
+  private readonly byDev = new Map<Device, SweepingMap<bigint, Entry[]>>();
   private readonly pools = new Map<string, PoolSnap>();
   count = 0;
 
@@ -108,7 +109,7 @@ export class LedgerShadow {
 
   private add(dev: Device, addr: bigint, e: Entry): void {
     let m = this.byDev.get(dev);
-    if (!m) this.byDev.set(dev, (m = new Map()));
+    if (!m) this.byDev.set(dev, (m = new SweepingMap()));
     m.set(addr, [...(m.get(addr) ?? []), e]);
     this.count++;
   }

@@ -19,6 +19,7 @@ import type { Platform } from '../platform';
 import { toPhys } from './devices';
 import type { AfterOp } from './invariant';
 import { MMIO, REQUIRE_COHERENT, hex, isEngineRefusal, mappedBy, resultBig, unmappedBy } from './op-facts';
+import { SweepingMap } from '../sweeping-map';
 
 export const IO_TLB_SIZE = 2048;
 export const IO_TLB_SEGSIZE = 128;
@@ -56,8 +57,8 @@ export interface SlotChanges {
 const nrSlots = (bytes: bigint): number => Number((bytes + BigInt(IO_TLB_SIZE - 1)) >> 11n);
 
 export class SwiotlbTracker {
-  readonly live = new Map<bigint, Bounce>();
-  private readonly owner = new Map<number, Bounce>();
+  readonly live = new SweepingMap<bigint, Bounce>();
+  private readonly owner = new SweepingMap<number, Bounce>();
   /** Σ nslots of live bounces: what io_tlb_used should read. */
   total = 0;
   tainted: string | null = null;

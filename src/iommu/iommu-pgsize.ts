@@ -10,6 +10,10 @@ export const U64_MAX = (1n << 64n) - 1n;
 /** __fls(): index of the most significant set bit. Callers never pass 0 (undefined in C). */
 export function __fls(x: bigint): number {
   if (x <= 0n) throw new Error(`BUG: __fls(${x})`);
+  // Number arithmetic for the common cases: this sits on every map and unmap.
+  if (x <= 0xffff_ffffn) return 31 - Math.clz32(Number(x));
+  const hi = x >> 32n;
+  if (hi <= 0xffff_ffffn) return 63 - Math.clz32(Number(hi));
   return x.toString(2).length - 1;
 }
 
@@ -20,7 +24,9 @@ export function __ffs(x: bigint): number {
 }
 
 /** GENMASK(h, 0): bits 0..h set. */
-const genmask = (h: number): bigint => (1n << BigInt(h + 1)) - 1n;
+function genmask(h: number): bigint {
+  return (1n << BigInt(h + 1)) - 1n;
+}
 
 /** The smallest page size in a bitmap: the unit every map and unmap must be aligned to. */
 export const min_pagesz = (pgsize_bitmap: bigint): bigint => 1n << BigInt(__ffs(pgsize_bitmap));
@@ -60,20 +66,22 @@ export function iommu_pgsize(domain: { readonly pgsize_bitmap: bigint }, iova: b
   }
 
   const pgsize_idx = __fls(pgsizes);
-  const pgsize = 1n << BigInt(pgsize_idx);
-  const whole = (n: bigint): PgsizeChoice => ({ pgsize, count: n >> BigInt(pgsize_idx) });
+  const shift = BigInt(pgsize_idx);
+  const pgsize = 1n << shift;
+  // model: no closures here — this runs on every map and unmap, and tsx wraps each closure it creates.
+  let run = size;
 
   // Step 5: the next larger supported size, if any.
   const larger = bitmap & ~genmask(pgsize_idx);
-  if (larger === 0n) return whole(size);
-  const pgsize_next = 1n << BigInt(__ffs(larger));
-
-  // Step 6: a larger page can only ever be used if iova and paddr share their offset within it.
-  if (((iova ^ paddr) & (pgsize_next - 1n)) !== 0n) return whole(size);
-
-  // Step 7: stop at the next pgsize_next boundary if a whole larger page fits beyond it.
-  // The kernel's check_add_overflow cannot fire here: offset + pgsize_next ≤ size ≤ U64_MAX.
-  const offset = pgsize_next - (addr_merge & (pgsize_next - 1n));
-  if (offset + pgsize_next <= size) return whole(offset);
-  return whole(size);
+  if (larger !== 0n) {
+    const pgsize_next = 1n << BigInt(__ffs(larger));
+    // Step 6: a larger page can only ever be used if iova and paddr share their offset within it.
+    if (((iova ^ paddr) & (pgsize_next - 1n)) === 0n) {
+      // Step 7: stop at the next pgsize_next boundary if a whole larger page fits beyond it.
+      // The kernel's check_add_overflow cannot fire here: offset + pgsize_next ≤ size ≤ U64_MAX.
+      const offset = pgsize_next - (addr_merge & (pgsize_next - 1n));
+      if (offset + pgsize_next <= size) run = offset;
+    }
+  }
+  return { pgsize, count: run >> shift };
 }

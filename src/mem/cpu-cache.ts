@@ -9,6 +9,7 @@
  */
 import BTree from 'sorted-btree';
 import type { PhysMem } from './phys-mem';
+import { SweepingMap } from '../sweeping-map';
 
 export type LineState = 'invalid' | 'clean' | 'dirty';
 
@@ -51,7 +52,7 @@ export class CpuCache {
   readonly lineSize: number;
   readonly counters: CpuCacheCounters = { fills: 0, writebacks: 0, discards: 0 };
   private readonly lineShift: number;
-  private readonly pages = new Map<number, LinePage>();
+  private readonly pages = new SweepingMap<number, LinePage>();
   /** One emptied page kept for reuse, so evict/fill churn does not allocate. */
   private spare: LinePage | undefined;
   /**
