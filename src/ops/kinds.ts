@@ -29,7 +29,8 @@ export interface HandleRef {
 export const isHandleRef = (v: unknown): v is HandleRef =>
   typeof v === 'object' && v !== null && typeof (v as HandleRef).handle === 'string';
 
-const HANDLE_RE = /^\$([A-Za-z_][\w-]*)(?:\[(\d+)\])?(?:\.([a-z_]+))?(?:([+-])(.+))?$/;
+// A '-' inside a name must not start a number, so "$buf-0x100" is $buf minus 0x100.
+const HANDLE_RE = /^\$([A-Za-z_]\w*(?:-(?!\d)\w+)*)(?:\[(\d+)\])?(?:\.([a-z_]+))?(?:([+-])(.+))?$/;
 
 export function parseHandleRef(text: string): HandleRef | undefined {
   const m = HANDLE_RE.exec(text);

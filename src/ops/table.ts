@@ -7,6 +7,10 @@ import {
   addr, addrOr, addrOrHandle, bool, count, list, name, object, oneOf, opt, req, size, type Fields,
 } from './kinds';
 import { attrs, busDmaRegion, bytes, context, dir, memKind, prot, ramRegion, sgList } from './dma-kinds';
+import { OpParseError } from './errors';
+import { parseOp, printOp } from './json';
+import type { Kind } from './kinds';
+import type { Op } from './types';
 
 export type Layer = 'setup' | 'dma' | 'swiotlb' | 'iommu' | 'iova' | 'probe' | 'query';
 
@@ -23,6 +27,23 @@ export interface OpSpec<A extends Fields = Fields> {
 }
 
 const op = <A extends Fields>(s: OpSpec<A>): OpSpec<A> => s;
+
+/**
+ * The ops of a `repeat`: each parsed (so a typo fails at once) but kept with its handles unresolved;
+ * the engine resolves them round by round. Typed loosely: the op type is derived from this table.
+ */
+const opList: Kind<readonly unknown[]> = {
+  expected: 'a list of ops {op NAME, ...} (no platform)',
+  parse(v, path) {
+    if (!Array.isArray(v) || v.length === 0) throw new OpParseError(path, this.expected, v);
+    return v.map((x, i) => {
+      const o = parseOp(x, `${path}[${i}]`);
+      if (o.op === 'platform') throw new OpParseError(`${path}[${i}].op`, 'an op other than platform', o.op);
+      return o;
+    });
+  },
+  print: (v) => v.map((o) => printOp(o as Op)),
+};
 
 const dev = req(name('a device name'));
 const handleName = opt(name('a handle name'), 'names the result for later ops ("$name")');
@@ -179,18 +200,18 @@ export const OPS = {
   iommu_flush_iotlb_all: op({ layer: 'iommu', spec: 'iommu.md §4.6', results: [], doc: 'Invalidates the whole IOTLB of the domain.', args: { domain: req(name('a domain name')) } }),
   iommu_map_sg: op({ layer: 'iommu', spec: 'iommu.md §4.7', results: ['mapped'], doc: 'Maps the physically contiguous runs of an sg list back to back from iova, then one iotlb_sync_map.', args: { domain: req(name('a domain name')), iova: req(addrOrHandle), sg: req(list(object({ phys: req(addrOrHandle), length: req(size) }, 'an sg entry'), { min: 1 })), prot: req(prot) } }),
   iommu_iova_to_phys: op({ layer: 'iommu', spec: 'iommu.md §4.8', results: ['phys'], doc: 'The page-table translation of iova; 0 when unmapped.', args: { domain: req(name('a domain name')), iova: req(addrOrHandle) } }),
-  iommu_info: op({ layer: 'query', spec: 'iommu.md §4.6, §3.4', results: ['type', 'granule', 'iotlb_syncs', 'flush_alls', 'sync_maps', 'map_pages', 'iotlb_entries', 'fq_pending'], doc: 'A domain\'s type and counters: driver IOTLB syncs, full flushes, iotlb_sync_map calls, map_pages calls, live IOTLB entries, flush-queue entries waiting.', args: { domain: req(name('a domain name')) } }),
+  iommu_info: op({ layer: 'query', spec: 'iommu.md §4.6, §3.4', results: ['type', 'granule', 'iotlb_syncs', 'flush_alls', 'sync_maps', 'map_pages', 'iotlb_entries', 'fq_pending', 'pgtables', 'leaves'], doc: 'A domain\'s type and counters: driver IOTLB syncs, full flushes, iotlb_sync_map calls, map_pages calls, live IOTLB entries, flush-queue entries waiting, live page-table pages (the pgd included) and leaf entries.', args: { domain: req(name('a domain name')) } }),
 
   // ---- the IOVA allocator, reachable directly (iommu.md §2) ------------------------------
   init_iova_domain: op({ layer: 'setup', spec: 'iommu.md §2.2', results: [], doc: 'A stand-alone IOVA domain (with range caches) for allocator conformance.', args: { name: req(name('a domain name')), granule: req(size), start_pfn: req(addr) } }),
   alloc_iova: op({ layer: 'iova', spec: 'iommu.md §2.3', results: ['pfn_lo', 'pfn_hi'], handle: 'pfn_lo', doc: 'Top-down allocation below limit_pfn (inclusive); NULL on failure.', args: { domain: req(name('a domain name')), size: req(addr), limit_pfn: req(addr), size_aligned: opt(bool, 'default true'), as: handleName } }),
   free_iova: op({ layer: 'iova', spec: 'iommu.md §2.7', results: [], doc: 'Frees the node containing pfn (silently nothing if none).', args: { domain: req(name('a domain name')), pfn: req(addrOrHandle) } }),
-  alloc_iova_fast: op({ layer: 'iova', spec: 'iommu.md §2.10', results: ['pfn'], handle: 'pfn', doc: 'Range cache first, then the tree, flushing the caches once before failing if flush_rcache; fails with 0.', args: { domain: req(name('a domain name')), size: req(addr), limit_pfn: req(addr), flush_rcache: opt(bool, 'default true'), cpu, as: handleName } }),
-  free_iova_fast: op({ layer: 'iova', spec: 'iommu.md §2.10', results: [], doc: 'Into the range cache, else back to the tree.', args: { domain: req(name('a domain name')), pfn: req(addrOrHandle), size: req(addr), cpu } }),
+  alloc_iova_fast: op({ layer: 'iova', spec: 'iommu.md §2.10', results: ['pfn'], handle: 'pfn', doc: 'Range cache first, then the tree, flushing the caches once before failing if flush_rcache; fails with 0.', args: { domain: req(name('a domain name')), size: req(addr), limit_pfn: req(addr), flush_rcache: opt(bool, 'default true'), cpu, repeat: opt(count, 'model: the same call this many times (default 1), stopping at a failure; the result is the last call\'s'), as: handleName } }),
+  free_iova_fast: op({ layer: 'iova', spec: 'iommu.md §2.10', results: [], doc: 'Into the range cache, else back to the tree.', args: { domain: req(name('a domain name')), pfn: req(addrOrHandle), size: req(addr), cpu, repeat: opt(count, 'model: this many calls (default 1), for pfn, pfn + size, pfn + 2·size, ... in that order') } }),
   reserve_iova: op({ layer: 'iova', spec: 'iommu.md §2.7', results: ['pfn_lo', 'pfn_hi'], doc: 'Reserves [pfn_lo, pfn_hi], widening or returning overlapping nodes as the kernel does.', args: { domain: req(name('a domain name')), pfn_lo: req(addr), pfn_hi: req(addr) } }),
   find_iova: op({ layer: 'iova', spec: 'iommu.md §2.7', results: ['pfn_lo', 'pfn_hi'], doc: 'The node containing pfn; NULL if none.', args: { domain: req(name('a domain name')), pfn: req(addrOrHandle) } }),
   iova_cpuhp_dead: op({ layer: 'iova', spec: 'iommu.md §2.9', results: [], doc: 'CPU hot-unplug: the CPU\'s loaded and prev magazines go back to the tree.', args: { domain: req(name('a domain name')), cpu: req(count) } }),
-  iova_info: op({ layer: 'query', spec: 'iommu.md §2.1, §2.6', results: ['cached32_node', 'cached_node', 'max32_alloc_size', 'nodes', 'rcache_hits', 'rcache_misses'], doc: 'Allocator state that decides the next address: the cached nodes (pfn_lo), max32_alloc_size, node count, range-cache counters.', args: { domain: req(name('a domain name')) } }),
+  iova_info: op({ layer: 'query', spec: 'iommu.md §2.1, §2.6', results: ['cached32_node', 'cached_node', 'max32_alloc_size', 'nodes', 'rcache_hits', 'rcache_misses', 'depot_size'], doc: 'Allocator state that decides the next address: the cached nodes (pfn_lo), max32_alloc_size, node count (the anchor included), range-cache counters, full magazines in the depots (all size classes).', args: { domain: req(name('a domain name')) } }),
 
   // ---- probes: the world outside the API ------------------------------------------
   cpu_write: op({ layer: 'probe', spec: 'dma-core.md §5.4', results: [], doc: 'A CPU store (through the cache).', args: { phys: req(addrOrHandle), data: req(bytes), cpu } }),
@@ -200,6 +221,11 @@ export const OPS = {
   device_read: op({ layer: 'probe', spec: 'dma-core.md §5.4', results: ['data'], doc: 'The device reads at a DMA address.', args: { dev, dma_addr: req(addrOrHandle), size: req(size) } }),
   device_write: op({ layer: 'probe', spec: 'dma-core.md §5.4', results: [], doc: 'The device writes at a DMA address.', args: { dev, dma_addr: req(addrOrHandle), data: req(bytes) } }),
   advance_time: op({ layer: 'probe', spec: 'DESIGN.md probes', results: ['ran', 'now_ms'], doc: 'Runs every timer that falls due.', args: { ms: req(count) } }),
+  repeat: op({
+    layer: 'probe', spec: 'DESIGN.md probes', results: ['runs'],
+    doc: 'Runs the ops in order, `times` times over, each as its own step: handles they define are redefined every round, every invariant runs after each of them. Stops at the first failing op and returns its result; the warnings are those of every op run.',
+    args: { times: req(count), ops: req(opList) },
+  }),
 } as const;
 
 export type OpTable = typeof OPS;
