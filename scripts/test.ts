@@ -85,7 +85,7 @@ for (const f of features) {
     }
     const tags = el.tags.map((t) => t.name.slice(1));
     tags.forEach((t) => tagged.add(t));
-    if (!tags.some((t) => ruleIds.has(t) || invariantIds.has(t) || /^INV-|^VIS-|^BAT-|^DBG-/.test(t))) untaggedScenarios.push(`${f.uri}: ${el.name}`);
+    if (!tags.some((t) => ruleIds.has(t) || invariantIds.has(t) || /^INV-|^VIS-|^BAT-|^DBG-|^I-[A-Z]+\d+$|^G-\d$/.test(t))) untaggedScenarios.push(`${f.uri}: ${el.name}`);
     if (!el.steps.some((s) => s.keyword.trim() === 'Then')) noThen.push(`${f.uri}: ${el.name}`);
   }
 }

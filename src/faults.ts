@@ -27,6 +27,21 @@ export const FAULTS = {
   'map-sg-errno-as-count': 'dispatch.ts dma_map_sg: a negative errno comes back as an unsigned count instead of 0',
   'opt-size-unclamped': 'mapping.ts dma_opt_mapping_size: SIZE_MAX without the min() against dma_max_mapping_size',
   'mask-set-despite-eio': 'mapping.ts dma_set_mask: stores the mask before asking dma_supported',
+  // ---- IOMMU layers (part 2): each caught by an invariant of src/invariants/{iova,dma-iommu,iommu,pgtable}.ts ----
+  'iova-alloc-overlap': 'iova-tree.ts __alloc_and_insert_iova_range: the walk stops at the first node without checking the candidate against the node below it, so a new range can overlap that node',
+  'iova-ignore-limit': 'iova-tree.ts alloc_iova: the exclusive limit is computed as 2·limit_pfn + 1 instead of limit_pfn + 1, so ranges land above the caller\'s limit',
+  'iova-max32-not-reset': 'iova-tree.ts remove_iova: freeing a node below 4 GiB leaves max32_alloc_size as it was, so the 32-bit shortcut keeps failing with space free',
+  'rcache-double-insert': 'iova-rcache.ts __iova_rcache_insert: the pfn is pushed onto the loaded magazine twice',
+  'lazy-unmap-no-invalidate': 'dma-iommu-fq.ts fq_flush_iotlb: the flush counters advance but flush_iotlb_all is never called, so retired IOVAs keep stale IOTLB entries',
+  'fq-retire-before-flush': 'dma-iommu-fq.ts fq_ring_free_locked: entries retire without waiting for a flush that finished after they were queued',
+  'fq-no-flush-when-full': 'dma-iommu-fq.ts queue_iova: a full ring takes one more entry without flushing first (the ring wraps and forgets its entries)',
+  'fq-timer-not-rearmed': 'dma-iommu-fq.ts fq_flush_timeout: the timer stays marked armed after it fires, so later entries wait for a flush that never comes',
+  'strict-unmap-no-sync': 'dma-iommu.ts __iommu_dma_unmap: a strict unmap frees the IOVA without iommu_iotlb_sync',
+  'dma-iommu-drops-offset': 'dma-iommu.ts __iommu_dma_map: the returned handle loses phys\'s offset within the granule',
+  'pci-32bit-not-sticky': 'dma-iommu.ts iommu_dma_alloc_iova: a failed 32-bit attempt logs "Using N-bit DMA addresses" but leaves pci_32bit_workaround set',
+  'map-sg-merge-across-boundary': 'dma-iommu-sg.ts __finalise_sg: DMA segments merge across the device\'s segment boundary',
+  'pgsize-wrong-choice': 'iommu.ts __iommu_map: iommu_pgsize ignores the alignment of iova and paddr and picks the largest page size the length allows',
+  'pgtable-split-loses-pages': 'io-pgtable-arm.ts arm_lpae_split_blk_unmap [6.12]: the split table leaves out the entry after the one being unmapped, and keeps that one',
 } as const;
 
 export type FaultName = keyof typeof FAULTS;

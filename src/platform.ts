@@ -130,7 +130,7 @@ export class Platform implements DirectEnv, IommuDmaEnv {
       })
       : null;
     this.iommu = new IommuRegistry({
-      linux: config.linux, page_size: config.page_size, ncpus: config.ncpus, timers: this.timers, warn: this.warn, cpu: () => this.current_cpu,
+      linux: config.linux, page_size: config.page_size, ncpus: config.ncpus, timers: this.timers, warn: this.warn, cpu: () => this.current_cpu, faults: this.faults,
     });
   }
 

@@ -12,6 +12,8 @@ import type { DmaWorld } from './world';
 
 function show(v: ResultValue | undefined): string {
   if (typeof v === 'bigint') return formatHex(v);
+  // An sg list is compared in its wire form (json.ts): the four fields, not the model's scatterlist flags.
+  if (Array.isArray(v)) return JSON.stringify(v.map((e) => ({ phys: e.phys, length: e.length, dma_address: e.dma_address, dma_length: e.dma_length })), (_k, x) => (typeof x === 'bigint' ? formatHex(x) : x));
   return JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? formatHex(x) : x));
 }
 

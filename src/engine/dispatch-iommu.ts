@@ -4,6 +4,7 @@
  */
 import { ConfigError, type Platform } from '../platform';
 import { newGather } from '../iommu/io-pgtable';
+import type { ArmLpaeIoPgtable } from '../iommu/io-pgtable-arm';
 import {
   iommu_flush_iotlb_all, iommu_iotlb_sync, iommu_iova_to_phys, iommu_map, iommu_map_sg, iommu_unmap, iommu_unmap_fast,
 } from '../iommu/iommu';
@@ -47,6 +48,12 @@ function iovad(p: Platform, name: string): IovaDomain {
   const d = p.iommu.domains.get(name);
   if (d?.iovad) return d.iovad;
   throw new ConfigError('domain', `no IOVA domain "${name}" (init_iova_domain, or a DMA domain's name)`);
+}
+
+/** model: the `repeat` argument of the fast paths, so a scenario can fill a 127-pfn magazine in one step. */
+function repeat(n: number | undefined): number {
+  if (n === 0) throw new ConfigError('repeat', 'at least 1');
+  return n ?? 1;
 }
 
 const range = (r: { pfn_lo: bigint; pfn_hi: bigint } | null): Outcome => (r ? { ok: true, values: { pfn_lo: r.pfn_lo, pfn_hi: r.pfn_hi } } : { ok: false, error: 'NULL' });
@@ -95,11 +102,14 @@ export const IOMMU_HANDLERS: { [N in IommuOpName]: Handler<N> } = {
   iommu_info: (p, op) => {
     const d = domain(p, op.domain);
     const s = d.domain.stats;
+    const pgtbl = d.domain.pgtbl;
+    const pt = pgtbl && 'stats' in pgtbl ? (pgtbl as ArmLpaeIoPgtable).stats : undefined;
     return {
       ok: true,
       values: {
         type: d.domain.type, granule: d.iovad?.granule ?? 0n, iotlb_syncs: s.iotlb_sync, flush_alls: s.flush_iotlb_all, sync_maps: s.iotlb_sync_map,
         map_pages: s.map_pages, iotlb_entries: d.domain.iotlb?.size ?? 0, fq_pending: d.fq ? [...d.fq.pending()].length : 0,
+        pgtables: pt?.tables ?? 0, leaves: pt?.leaves ?? 0,
       },
     };
   },
@@ -109,16 +119,29 @@ export const IOMMU_HANDLERS: { [N in IommuOpName]: Handler<N> } = {
     if (op.granule === 0n || (op.granule & (op.granule - 1n)) !== 0n || op.granule > p.page_size) {
       throw new ConfigError('granule', 'must be a power of two no larger than PAGE_SIZE (init_iova_domain BUGs otherwise)');
     }
-    p.iova_domains.set(op.name, new IovaDomain({ granule: op.granule, start_pfn: op.start_pfn, page_size: p.config.page_size, ncpus: p.config.ncpus, timers: p.timers }));
+    p.iova_domains.set(op.name, new IovaDomain({
+      granule: op.granule, start_pfn: op.start_pfn, page_size: p.config.page_size, ncpus: p.config.ncpus, timers: p.timers, faults: p.faults,
+      warn: (code, message) => p.warn.warn('kernel', code, message),
+    }));
     return OK;
   },
   alloc_iova: (p, op) => range(iovad(p, op.domain).alloc_iova(op.size, op.limit_pfn, op.size_aligned ?? true)),
   free_iova: (p, op) => (iovad(p, op.domain).free_iova(op.pfn), OK),
   alloc_iova_fast: (p, op) => {
-    const pfn = iovad(p, op.domain).alloc_iova_fast(p.cpu(), op.size, op.limit_pfn, op.flush_rcache ?? true);
+    const d = iovad(p, op.domain);
+    let pfn = 0n;
+    for (let i = repeat(op.repeat); i > 0; i--) {
+      pfn = d.alloc_iova_fast(p.cpu(), op.size, op.limit_pfn, op.flush_rcache ?? true);
+      if (!pfn) break;
+    }
     return pfn ? { ok: true, values: { pfn } } : { ok: false, error: '0' };
   },
-  free_iova_fast: (p, op) => (iovad(p, op.domain).free_iova_fast(p.cpu(), op.pfn, op.size), OK),
+  free_iova_fast: (p, op) => {
+    const d = iovad(p, op.domain);
+    const n = repeat(op.repeat);
+    for (let i = 0; i < n; i++) d.free_iova_fast(p.cpu(), op.pfn + BigInt(i) * op.size, op.size);
+    return OK;
+  },
   reserve_iova: (p, op) => range(iovad(p, op.domain).reserve_iova(op.pfn_lo, op.pfn_hi)),
   find_iova: (p, op) => range(iovad(p, op.domain).find_iova(op.pfn)),
   iova_cpuhp_dead: (p, op) => {
@@ -133,6 +156,7 @@ export const IOMMU_HANDLERS: { [N in IommuOpName]: Handler<N> } = {
       values: {
         cached32_node: v.cached32_node, cached_node: v.cached_node, max32_alloc_size: v.max32_alloc_size,
         nodes: v.node_count, rcache_hits: v.stats.rcache_hits, rcache_misses: v.stats.rcache_misses,
+        depot_size: v.rcaches.reduce((n, r) => n + r.depot.length, 0),
       },
     };
   },

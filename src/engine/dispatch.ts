@@ -43,7 +43,7 @@ function checkRange(start: bigint, size: bigint): void {
 /** An op's arguments without its name, so one handler serves aliases. */
 type Args<N extends OpName> = Omit<Resolved<OpOf<N>>, 'op'>;
 type Handler<N extends OpName> = (p: Platform, op: Resolved<OpOf<N>>) => Outcome;
-type Handlers = { [N in Exclude<OpName, 'platform' | IommuOpName>]: Handler<N> };
+type Handlers = { [N in Exclude<OpName, 'platform' | 'repeat' | IommuOpName>]: Handler<N> };
 
 function dev(p: Platform, name: string): Device {
   const d = p.devices.get(name);
@@ -296,5 +296,5 @@ function pool(p: Platform, name: string) {
   return pl;
 }
 
-/** Every op's handler (platform is handled by the engine itself). */
+/** Every op's handler (platform and repeat are handled by the engine itself). */
 export const HANDLERS = { ...CORE_HANDLERS, ...IOMMU_HANDLERS };

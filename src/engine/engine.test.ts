@@ -92,3 +92,24 @@ test('the same sequence gives the same results (determinism)', () => {
   };
   assert.deepEqual(run(), run());
 });
+
+test('a negative handle offset: $buf-0x100 is $buf minus 0x100', () => {
+  const e = machine();
+  step(e, '"nic" calls dma_map_phys with phys 0x2000 size 4K dir DMA_TO_DEVICE as buf');
+  const r = step(e, '"nic" calls dma_sync_single_for_device with dma_addr $buf-0x100 size 256 dir DMA_TO_DEVICE');
+  assert.equal(r.op.op === 'dma_sync_single_for_device' && r.op.dma_addr, 0x1f00n);
+});
+
+test('repeat runs its ops round by round, redefining handles, and stops at the first failure', () => {
+  const e = machine();
+  const r = step(e, 'the kernel calls repeat with times 3 ops [{op dma_map_phys, dev nic, phys 0x1_0000_0000, size 4K, dir DMA_TO_DEVICE, as b}, {op dma_unmap_phys, dev nic, dma_addr $b, size 4K, dir DMA_TO_DEVICE}]');
+  assert.ok(r.result.ok && r.result.values.runs === 3);
+  assert.deepEqual(r.result.warnings.map((w) => w.code), Array(3).fill('DEBUG_MAP_ERROR_NOT_CHECKED'));
+  assert.equal(e.platform!.swiotlb!.stats.total_used, 0, 'every round unmapped its own bounce');
+  // 4 MiB of swiotlb: 256 KiB bounces that are never unmapped run out on round 17.
+  const f = step(e, 'the kernel calls repeat with times 100 ops [{op dma_map_phys, dev nic, phys 0x1_0000_0000, size 256K, dir DMA_TO_DEVICE}]');
+  assert.equal(f.result.ok ? 'ok' : f.result.error, 'DMA_MAPPING_ERROR');
+  assert.ok(f.result.warnings.some((w) => w.code === 'WARN_SWIOTLB_FULL'));
+  assert.throws(() => parseStep('the kernel calls repeat with times 2 ops [{op platform}]'), /ops\[0\]\.op: expected an op other than platform/);
+  assert.throws(() => parseStep('the kernel calls repeat with times 2 ops [{op dma_map_phys, dev nic}]'), /ops\[0\]/);
+});

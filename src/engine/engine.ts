@@ -10,6 +10,7 @@ import { ConfigError, Platform, type FaultName } from '../platform';
 import { OpParseError } from '../ops/errors';
 import { OPS } from '../ops/table';
 import type { Op, OpResult } from '../ops/types';
+import type { Warning } from '../warn';
 import { HANDLERS, Undefined, type Outcome } from './dispatch';
 import { HandleTable, type ResolvedOp } from './handles';
 import { createPlatform } from './setup';
@@ -41,9 +42,11 @@ export class Engine {
    * any other kind is a bug in the model.
    */
   execute(op: Op, path = `op[${this.index}]`): StepOutcome {
+    if (op.op === 'repeat') return this.repeat(op, path);
     const resolved = this.handles.resolve(op, path);
     const index = this.index++;
     if (resolved.op === 'platform') return this.startPlatform(resolved, path, index);
+    if (resolved.op === 'repeat') throw new Error('repeat is run before handles are resolved');
     const p = this.platform;
     if (!p) throw new OpParseError(`${path}.op`, 'a "platform" op first (the machine must exist before anything runs on it)', op.op);
     p.current_cpu = 'cpu' in resolved && typeof resolved.cpu === 'number' ? resolved.cpu : 0;
@@ -55,6 +58,29 @@ export class Engine {
     const as = 'as' in resolved ? resolved.as : undefined;
     if (result.ok && typeof as === 'string' && OPS[resolved.op].handle) this.handles.define(as, resolved.op, result.values);
     return { op: resolved, result, violations: this.check(p, resolved, result, index) };
+  }
+
+  /**
+   * repeat: the inner ops run as steps of their own (handles resolved when each runs, invariants
+   * after each); the outcome carries every warning, every violation, and the first failure if any.
+   */
+  private repeat(op: Extract<Op, { op: 'repeat' }>, path: string): StepOutcome {
+    const warnings: Warning[] = [];
+    const violations: Violation[] = [];
+    let runs = 0;
+    let failed: OpResult | undefined;
+    for (let round = 0; round < op.times && !failed; round++) {
+      op.ops.forEach((inner, j) => {
+        if (failed) return;
+        const out = this.execute(inner as Op, `${path}.ops[${j}] (round ${round + 1})`);
+        warnings.push(...out.result.warnings);
+        violations.push(...out.violations);
+        if (!out.result.ok) failed = out.result;
+      });
+      if (!failed) runs++;
+    }
+    const result: OpResult = failed ? { ...failed, warnings } : { ok: true, values: { runs }, warnings };
+    return { op: op as ResolvedOp, result, violations };
   }
 
   private startPlatform(op: Extract<ResolvedOp, { op: 'platform' }>, path: string, index: number): StepOutcome {
@@ -72,7 +98,7 @@ export class Engine {
     return { op, result, violations: this.check(this.platform, op, result, index) };
   }
 
-  private run(p: Platform, op: Exclude<ResolvedOp, { op: 'platform' }>, path: string): Outcome {
+  private run(p: Platform, op: Exclude<ResolvedOp, { op: 'platform' | 'repeat' }>, path: string): Outcome {
     const handler = HANDLERS[op.op] as (p: Platform, op: ResolvedOp) => Outcome;
     try {
       return handler(p, op);

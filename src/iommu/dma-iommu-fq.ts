@@ -4,6 +4,7 @@
  * iommu.md §3.4). Unmapped IOVAs wait here until a full IOTLB flush has
  * completed, so stale translations can never point at a reused IOVA (I-D5).
  */
+import type { Faults } from '../faults';
 
 export const IOVA_DEFAULT_FQ_SIZE = 256;
 export const IOVA_DEFAULT_FQ_TIMEOUT = 10;
@@ -48,6 +49,8 @@ export interface FlushQueueDeps {
   flush_iotlb_all(): void;
   /** free_iova_fast on the CPU the retiring code runs on. */
   free_iova_fast(cpu: number, pfn: bigint, pages: bigint): void;
+  /** Planted faults (src/faults.ts); absent in unit tests. */
+  readonly faults?: Faults;
 }
 
 export interface FlushQueueStats {
@@ -94,6 +97,12 @@ export class FlushQueue {
     return this.rings[ring].length;
   }
 
+  /** The @i-th waiting entry of @ring counted from its head (checkers read the tail as i = length - 1). O(1). */
+  entry(ring: number, i: number): FqEntry | undefined {
+    const fq = this.rings[ring];
+    return fq && i >= 0 && i < fq.length ? fq.entries[(fq.head + i) % fq.size] : undefined;
+  }
+
   private ring(cpu: number): IovaFq {
     return this.kind === 'single' ? this.rings[0] : this.rings[cpu];
   }
@@ -102,7 +111,7 @@ export class FlushQueue {
   private fq_ring_free(cpu: number, fq: IovaFq): void {
     while (fq.head !== fq.tail) {
       const e = fq.entries[fq.head]!;
-      if (e.counter >= this.fq_flush_finish_cnt) break;
+      if (e.counter >= this.fq_flush_finish_cnt && !this.deps.faults?.has('fq-retire-before-flush')) break;
       fq.entries[fq.head] = undefined;
       fq.head = (fq.head + 1) % fq.size;
       this.stats.retired++;
@@ -113,7 +122,7 @@ export class FlushQueue {
   /** fq_flush_iotlb: start, invalidate the whole IOTLB, finish. */
   private fq_flush_iotlb(): void {
     this.fq_flush_start_cnt++;
-    this.deps.flush_iotlb_all();
+    if (!this.deps.faults?.has('lazy-unmap-no-invalidate')) this.deps.flush_iotlb_all();
     this.fq_flush_finish_cnt++;
   }
 
@@ -125,7 +134,7 @@ export class FlushQueue {
   queue_iova(cpu: number, pfn: bigint, pages: bigint): void {
     const fq = this.ring(cpu);
     this.fq_ring_free(cpu, fq);
-    if (fq.full) {
+    if (fq.full && !this.deps.faults?.has('fq-no-flush-when-full')) {
       this.stats.full_flushes++;
       this.fq_flush_iotlb();
       this.fq_ring_free(cpu, fq);
@@ -141,7 +150,7 @@ export class FlushQueue {
 
   /** fq_flush_timeout: disarm, flush, then retire on every ring. */
   private fq_flush_timeout(cpu: number): void {
-    this.fq_timer_on = false;
+    if (!this.deps.faults?.has('fq-timer-not-rearmed')) this.fq_timer_on = false;
     this.stats.timer_flushes++;
     this.fq_flush_iotlb();
     for (const fq of this.rings) this.fq_ring_free(cpu, fq);

@@ -95,11 +95,11 @@ export function iommu_dma_map_sg(env: IommuDmaEnv, dev: Device, d: DmaDomain, sg
     iommu_dma_free_iova(env, d, iova, iova_len, false);
     return mapped === BigInt(ENOMEM) ? ENOMEM : EINVAL;
   }
-  return __finalise_sg(dev, sg, nents, iova, off, aligned);
+  return __finalise_sg(dev, sg, nents, iova, off, aligned, env.faults?.has('map-sg-merge-across-boundary'));
 }
 
 /** __finalise_sg: merge into output segments; the rest get DMA_MAPPING_ERROR and length 0 (iommu.md §3.8 step 6). */
-function __finalise_sg(dev: Device, sg: SgEntry[], nents: number, dma_addr: bigint, off: readonly bigint[], aligned: readonly { length: bigint }[]): number {
+function __finalise_sg(dev: Device, sg: SgEntry[], nents: number, dma_addr: bigint, off: readonly bigint[], aligned: readonly { length: bigint }[], merge_across = false): number {
   const seg_mask = dev.segment_boundary_mask;
   const max_len = dev.max_segment_size;
   let cur = -1;
@@ -114,7 +114,7 @@ function __finalise_sg(dev: Device, sg: SgEntry[], nents: number, dma_addr: bigi
     const s_off = off[i];
     const s_length = lengths[i];
     const s_iova_len = aligned[i].length;
-    if (cur_len !== 0n && s_off === 0n && (dma_addr & seg_mask) !== 0n && max_len - cur_len >= s_length) {
+    if (cur_len !== 0n && s_off === 0n && ((dma_addr & seg_mask) !== 0n || merge_across) && max_len - cur_len >= s_length) {
       cur_len += s_length;
     } else {
       cur = cur < 0 ? 0 : cur + 1;

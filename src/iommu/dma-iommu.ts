@@ -9,8 +9,10 @@ import { dma_kmalloc_needs_bounce } from '../dma/direct';
 import { DMA_MAPPING_ERROR, SIZE_MAX, hasAttr, min_not_zero, type Device, type DmaAttrs, type DmaDirection } from '../dma/types';
 import type { ArchDmaSync } from '../dma/arch-sync';
 import type { IoTlbMem } from '../dma/swiotlb';
+import { IO_TLB_SEGSIZE, IO_TLB_SIZE } from '../dma/swiotlb-pool';
 import type { CpuCache } from '../mem/cpu-cache';
 import type { WarnSink } from '../warn';
+import type { Faults } from '../faults';
 import { IOMMU_CACHE, IOMMU_MMIO, IOMMU_PRIV, IOMMU_READ, IOMMU_WRITE, newGather } from './io-pgtable';
 import { iommu_iotlb_sync, iommu_iova_to_phys, iommu_map, iommu_unmap_fast, type IommuDomain } from './iommu';
 import type { DmaDomain } from './iommu-devices';
@@ -28,6 +30,8 @@ export interface IommuDmaEnv {
   /** dev->iommu->pci_32bit_workaround, read and cleared by iommu_dma_alloc_iova. */
   pci_32bit_workaround(dev: Device): boolean;
   clear_pci_32bit_workaround(dev: Device): void;
+  /** Planted faults (src/faults.ts); absent in unit tests. */
+  readonly faults?: Faults;
 }
 
 const SKIP_CPU_SYNC = 1 << 5;
@@ -75,7 +79,7 @@ export function iommu_dma_alloc_iova(env: IommuDmaEnv, d: DmaDomain, size: bigin
   if (dma_limit > 0xffff_ffffn && env.pci_32bit_workaround(dev)) {
     const pfn = ia.alloc_iova_fast(env.cpu(), iova_len, 0xffff_ffffn >> shift, false);
     if (pfn) return pfn << shift;
-    env.clear_pci_32bit_workaround(dev);
+    if (!env.faults?.has('pci-32bit-not-sticky')) env.clear_pci_32bit_workaround(dev);
     env.warn.warn('kernel', 'NOTICE_USING_64BIT_DMA', `Using ${bits_per(dma_limit)}-bit DMA addresses`, dev.name);
   }
   return ia.alloc_iova_fast(env.cpu(), iova_len, dma_limit >> shift, true) << shift;
@@ -103,7 +107,7 @@ export function __iommu_dma_map(env: IommuDmaEnv, dev: Device, d: DmaDomain, phy
     iommu_dma_free_iova(env, d, iova, size, false);
     return DMA_MAPPING_ERROR;
   }
-  return iova + off;
+  return env.faults?.has('dma-iommu-drops-offset') ? iova : iova + off;
 }
 
 /** __iommu_dma_unmap: unmap the granules, sync (strict) or queue (lazy), free the IOVA. */
@@ -114,8 +118,14 @@ export function __iommu_dma_unmap(env: IommuDmaEnv, dev: Device, d: DmaDomain, d
   const gather = newGather(d.fq !== null);
   const unmapped = iommu_unmap_fast(d.domain, dma_addr, size, gather);
   if (unmapped !== size) env.warn.warn('kernel', 'WARN_IOMMU_DMA_UNMAP_SHORT', `WARN_ON(unmapped != size): unmapped 0x${unmapped.toString(16)} of 0x${size.toString(16)} at 0x${dma_addr.toString(16)}`, dev.name);
+  if (unmapped === 0n) {
+    // Nothing was mapped there (a second dma_unmap_sg of the same list, or an address never mapped):
+    // the kernel would free the IOVA again and put one pfn into a range cache twice (iommu.md §3.8, §6.3).
+    env.warn.warn('model', 'MODEL_IOVA_DOUBLE_FREE', `unmap of 0x${dma_addr.toString(16)} (0x${size.toString(16)} bytes), which maps nothing: the kernel would free this IOVA a second time; not freed`, dev.name);
+    return;
+  }
   const queued = gather.queued;
-  if (!queued) iommu_iotlb_sync(d.domain, gather);
+  if (!queued && !env.faults?.has('strict-unmap-no-sync')) iommu_iotlb_sync(d.domain, gather);
   iommu_dma_free_iova(env, d, dma_addr, size, queued);
 }
 
@@ -207,10 +217,18 @@ export const iommu_dma_get_merge_boundary = (domain: IommuDomain): bigint => (do
 /** iommu_dma_opt_mapping_size = iova_rcache_range() = PAGE_SIZE << 5. */
 export const iommu_dma_opt_mapping_size = (page_size: bigint): bigint => page_size << 5n;
 
-/** iommu_dma_max_mapping_size: swiotlb's limit for untrusted devices, else SIZE_MAX. */
+/**
+ * iommu_dma_max_mapping_size: swiotlb's limit for untrusted devices, else SIZE_MAX. The kernel does
+ * not ask whether a pool is active (CONFIG_SWIOTLB is always built in on x86_64 and arm64, as the
+ * map path here assumes): without a pool the bound is the same constant, though no unaligned map
+ * can succeed.
+ */
 export function iommu_dma_max_mapping_size(env: IommuDmaEnv, dev: Device): bigint {
-  if (env.swiotlb && env.swiotlb.nslabs > 0 && dev_is_untrusted(dev)) return env.swiotlb.swiotlb_max_mapping_size(dev);
-  return SIZE_MAX;
+  if (!dev_is_untrusted(dev)) return SIZE_MAX;
+  if (env.swiotlb && env.swiotlb.nslabs > 0) return env.swiotlb.swiotlb_max_mapping_size(dev);
+  const min_align_mask = Number(dev.min_align_mask & 0xffff_ffffn);
+  const min_align = min_align_mask ? Math.ceil(min_align_mask / IO_TLB_SIZE) * IO_TLB_SIZE : 0;
+  return BigInt(IO_TLB_SIZE * IO_TLB_SEGSIZE - min_align);
 }
 
 export { SKIP_CPU_SYNC };

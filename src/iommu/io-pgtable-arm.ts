@@ -13,6 +13,7 @@
  * Tables live outside modelled RAM: a device can never reach them by DMA.
  */
 import { IOMMU_READ, IOMMU_WRITE, type IoPgtableFlushOps, type IoPgtableOps, type IotlbGather, type MapPagesResult } from './io-pgtable';
+import type { Faults } from '../faults';
 import {
   ARM_LPAE_MAX_LEVELS,
   ARM_LPAE_PTE_ADDR_MASK,
@@ -115,6 +116,11 @@ export interface ArmLpaePgtableView {
   iova_to_phys(iova: bigint): bigint;
   leaf_at(iova: bigint): ArmLpaeLeaf | undefined;
   leaves(): Iterable<ArmLpaeLeaf>;
+  /**
+   * The leaves overlapping [@start, @end) (bytes, end exclusive), in ascending IOVA order:
+   * O(tables on the way + leaves found), so a checker can look at what one op touched.
+   */
+  leaves_in(start: bigint, end: bigint): ArmLpaeLeaf[];
   /** Live tables in ascending IOVA order, parents before children. */
   tables(): Iterable<ArmLpaeTableInfo>;
 }
@@ -132,6 +138,8 @@ export interface ArmLpaeCfg {
   readonly fail_table_alloc?: () => boolean;
   /** Kernel WARNs (source 'kernel') with stable codes; compatible with WarnSink.warn. */
   readonly warn?: (source: 'kernel' | 'model', code: string, message: string) => void;
+  /** Planted faults (src/faults.ts); absent in unit tests. */
+  readonly faults?: Faults;
 }
 
 /** The page table handed to the IOMMU core. */
@@ -166,6 +174,7 @@ class ArmLpaeIoPgtableImpl implements ArmLpaeIoPgtable {
   private readonly flush: IoPgtableFlushOps;
   private readonly fail_table_alloc: (() => boolean) | undefined;
   private readonly warn_cb: ArmLpaeCfg['warn'];
+  private readonly faults: Faults;
   private readonly geo: ArmLpaeGeometry;
   private readonly ptes_per_table: number;
   private readonly pgd_entries: number;
@@ -196,6 +205,7 @@ class ArmLpaeIoPgtableImpl implements ArmLpaeIoPgtable {
     this.flush = cfg.flush;
     this.fail_table_alloc = cfg.fail_table_alloc;
     this.warn_cb = cfg.warn;
+    this.faults = cfg.faults;
     this.ptes_per_table = 1 << geo.bits_per_level;
     this.pgd_entries = 2 ** geo.pgd_bits;
     this.pg_shift = BigInt(geo.bits_per_level + IOPTE_SHIFT);
@@ -292,6 +302,11 @@ class ArmLpaeIoPgtableImpl implements ArmLpaeIoPgtable {
       }
       this.s.overlapping_maps++;
       this.s.last_overlapping_map = { iova: at, size: sz, bytes_dropped: dropped };
+      // iommu.md §5.3, §6.3: flag, keep the kernel's result. An empty table (tables are never
+      // freed when they empty) being replaced by a block is normal and not flagged.
+      if (dropped !== 0n) {
+        this.warn_cb?.('model', 'MODEL_OVERLAPPING_MAP', `a 0x${sz.toString(16)} block at iova 0x${at.toString(16)} silently replaced a table still mapping 0x${dropped.toString(16)} bytes`);
+      }
     }
     this.__arm_lpae_init_pte(iova & this.blk_mask[lvl]!, paddr, prot, attrs, lvl, n, table, idx);
     return 0;
@@ -418,8 +433,10 @@ class ArmLpaeIoPgtableImpl implements ArmLpaeIoPgtable {
     const tbl = this.new_table(lvl, blk.iova);
     const attrs = blk.pte & PTE_ATTR_MASK;
     this.s.leaves--; // the block
+    // Fault 'pgtable-split-loses-pages': the hole lands one entry too far.
+    const hole = unmap_idx_start >= 0 && this.faults?.has('pgtable-split-loses-pages') ? unmap_idx_start + 1 : unmap_idx_start;
     for (let i = 0, at = blk.iova, pa = blk.paddr; i < this.ptes_per_table; i++, at += split_sz, pa += split_sz) {
-      if (i >= unmap_idx_start && i < unmap_idx_start + num_entries) continue;
+      if (i >= hole && i < hole + num_entries) continue;
       this.__arm_lpae_init_pte(at, pa, blk.prot, attrs, lvl, 1, tbl, i);
     }
     parent.entries.set(parent_idx, tbl); // arm_lpae_install_table: the cmpxchg cannot lose here (model: no races)
@@ -479,6 +496,23 @@ class ArmLpaeIoPgtableImpl implements ArmLpaeIoPgtable {
       if (e.kind === 'leaf') yield e;
       else yield* this.iter_leaves(e);
     }
+  }
+
+  /** The view's leaves_in: leaves of @table overlapping [lo, hi] (inclusive, inside the table's span), into @out. */
+  private range_leaves(table: ArmLpaeTable, lo: bigint, hi: bigint, out: ArmLpaeLeaf[]): void {
+    const sz = this.blk[table.lvl]!;
+    const limit = table === this.pgd ? this.pgd_entries : this.ptes_per_table;
+    const first = Number((lo - table.iova) / sz);
+    const last = Math.min(Number((hi - table.iova) / sz), limit - 1);
+    if (first > last) return;
+    const visit = (idx: number): void => {
+      const e = table.entries.get(idx);
+      if (!e) return;
+      if (e.kind === 'leaf') out.push(e);
+      else this.range_leaves(e, lo > e.iova ? lo : e.iova, hi < e.iova + sz - 1n ? hi : e.iova + sz - 1n, out);
+    };
+    if (last - first < table.entries.size) for (let i = first; i <= last; i++) visit(i);
+    else for (const i of [...table.entries.keys()].sort((a, b) => a - b)) if (i >= first && i <= last) visit(i);
   }
 
   private *iter_tables(table: ArmLpaeTable): Generator<ArmLpaeTableInfo> {
@@ -545,6 +579,13 @@ class ArmLpaeIoPgtableImpl implements ArmLpaeIoPgtable {
       leaf_at: (iova) => self.leaf_at(iova),
       leaves: () => self.leaves(),
       tables: () => self.iter_tables(self.pgd),
+      leaves_in: (start, end) => {
+        const out: ArmLpaeLeaf[] = [];
+        const top = (1n << self.ias_big) - 1n;
+        const hi = end - 1n < top ? end - 1n : top;
+        if (start <= hi) self.range_leaves(self.pgd, start < 0n ? 0n : start, hi, out);
+        return out;
+      },
     };
   }
 }

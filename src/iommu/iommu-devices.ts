@@ -12,6 +12,7 @@ import { FlushQueue, type FqKind } from './dma-iommu-fq';
 import type { IotlbGather } from './io-pgtable';
 import type { Device, LinuxVersion } from '../dma/types';
 import type { WarnSink } from '../warn';
+import type { Faults } from '../faults';
 
 /** How an IOMMU's default DMA domains behave (the iommu.strict / passthrough choice). */
 export type IommuMode = 'strict' | 'lazy' | 'identity' | 'blocked';
@@ -50,6 +51,8 @@ export interface IommuRegistryEnv {
   readonly ncpus: number;
   readonly timers: IovaTimers;
   readonly warn: WarnSink;
+  /** Planted faults (src/faults.ts), handed to every layer; absent in unit tests. */
+  readonly faults?: Faults;
   cpu(): number;
 }
 
@@ -85,9 +88,12 @@ export class IommuRegistry {
       type,
       linux: this.env.linux,
       warn: this.env.warn,
+      faults: this.env.faults,
       has_iotlb_sync_map: iommu.has_iotlb_sync_map,
       pgtable: (flush) => alloc_io_pgtable_arm_lpae_s1({
-        pgsize_bitmap: iommu.pgsize_bitmap, ias: iommu.ias, oas: iommu.oas, page_size: this.env.page_size, linux: this.env.linux, flush,
+        pgsize_bitmap: iommu.pgsize_bitmap, ias: iommu.ias, oas: iommu.oas, page_size: this.env.page_size, linux: this.env.linux, flush, faults: this.env.faults,
+        // The format's WARN_ONs (-EEXIST, unmap of an empty entry, the newest partial-block refusal) are results too.
+        warn: (source, code, message) => this.env.warn.warn(source, code, message),
       }),
     });
     const d: DmaDomain = { name, iommu, domain, iovad: null, fq: null, pending_gather: null };
@@ -147,6 +153,8 @@ export class IommuRegistry {
       page_size: this.env.page_size,
       ncpus: this.env.ncpus,
       timers: this.env.timers,
+      faults: this.env.faults,
+      warn: (code, message) => this.env.warn.warn('kernel', code, message),
     });
     for (const r of d.iommu.reserved) d.iovad.reserve_iova(r.start >> order, r.end >> order);
     if (d.domain.type === 'DMA_FQ') {
@@ -156,6 +164,7 @@ export class IommuRegistry {
         schedule: (ms, work) => this.env.timers.schedule(ms, work),
         flush_iotlb_all: () => iommu_flush_iotlb_all(domain),
         free_iova_fast: (cpu, pfn, pages) => iovad.free_iova_fast(cpu, pfn, pages),
+        faults: this.env.faults,
       });
     }
   }

@@ -16,6 +16,7 @@ import { gather_nonempty, iommu_iotlb_gather_add_range, iommu_iotlb_gather_init,
 import { Iotlb } from './iotlb';
 import type { IotlbEntry } from './iotlb';
 import type { WarnSink } from '../warn';
+import type { Faults } from '../faults';
 
 /** Errno values (include/uapi/asm-generic/errno-base.h); functions return them negated. */
 export const ENOMEM = 12;
@@ -60,6 +61,8 @@ export interface IommuDomainConfig {
   /** model: what the iotlb_sync_map op returns, so tests can make it fail; default 0. */
   readonly iotlb_sync_map_ret?: (iova: bigint, size: bigint) => number;
   readonly warn?: WarnSink;
+  /** Planted faults (src/faults.ts); absent in unit tests. */
+  readonly faults?: Faults;
 }
 
 /** Counters that scenarios and benchmarks read (driver invocations, not API calls). */
@@ -107,6 +110,8 @@ export class IommuDomain {
   readonly sync_map_ret: ((iova: bigint, size: bigint) => number) | undefined;
   /** @internal */
   readonly warn: WarnSink | undefined;
+  /** @internal planted faults (src/faults.ts) */
+  readonly faults: Faults;
   /** @internal written by the functions of this file only. */
   readonly counters: MutableStats = { iotlb_sync: 0, flush_iotlb_all: 0, iotlb_sync_map: 0, map_pages: 0, unmap_pages: 0, tlb_flush_walk: 0, last_map_pages: [] };
 
@@ -116,6 +121,7 @@ export class IommuDomain {
     this.has_iotlb_sync_map = cfg.has_iotlb_sync_map ?? false;
     this.sync_map_ret = cfg.iotlb_sync_map_ret;
     this.warn = cfg.warn;
+    this.faults = cfg.faults;
     const paging = iommu_is_paging_domain(cfg.type);
     // BLOCKED and IDENTITY translate without a context, so they have no IOTLB.
     this.iotlb = paging ? (cfg.iotlb ?? new Iotlb()) : undefined;

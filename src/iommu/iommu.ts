@@ -54,7 +54,8 @@ function __iommu_map(domain: IommuDomain, iova: bigint, paddr: bigint, size: big
   const orig_size = size;
   let ret = 0;
   while (size !== 0n) {
-    const choice = iommu_pgsize(domain, iova, paddr, size);
+    // Fault 'pgsize-wrong-choice': addresses 0 look aligned to everything.
+    const choice = domain.faults?.has('pgsize-wrong-choice') ? iommu_pgsize(domain, 0n, 0n, size) : iommu_pgsize(domain, iova, paddr, size);
     domain.counters.map_pages++;
     domain.counters.last_map_pages.push(choice);
     const r = ops.map_pages(iova, paddr, choice.pgsize, choice.count, prot);

@@ -16,6 +16,7 @@ import {
   IOVA_DEPOT_DELAY_MS, IOVA_MAG_SIZE, IOVA_RANGE_CACHE_MAX_SIZE, order_base_2, u64,
   type IovaRcacheView, type IovaStats, type IovaTimers,
 } from './iova-types';
+import type { Faults } from '../faults';
 
 /** What the caches need from their domain: the tree side of iova.c. */
 export interface IovaRcacheHost {
@@ -36,6 +37,8 @@ export interface IovaRcachesOptions {
   readonly host: IovaRcacheHost;
   /** Fault injection: return true to make iova_magazine_alloc(GFP_ATOMIC) fail (iommu.md §6.4). */
   readonly fail_magazine_alloc?: (() => boolean) | undefined;
+  /** Planted faults (src/faults.ts); absent in unit tests. */
+  readonly faults?: Faults;
 }
 
 /** struct iova_cpu_rcache. */
@@ -91,6 +94,7 @@ export class IovaRcaches {
   private readonly stats: IovaStats;
   private readonly host: IovaRcacheHost;
   private readonly fail_magazine_alloc: (() => boolean) | undefined;
+  private readonly faults: Faults;
   /** Set by free_iova_rcaches: queued depot work then does nothing (cancel_delayed_work_sync). */
   private dead = false;
 
@@ -103,6 +107,7 @@ export class IovaRcaches {
     this.stats = opts.stats;
     this.host = opts.host;
     this.fail_magazine_alloc = opts.fail_magazine_alloc;
+    this.faults = opts.faults;
   }
 
   /**
@@ -136,6 +141,7 @@ export class IovaRcaches {
       }
     }
     c.loaded.push(pfn);
+    if (this.faults?.has('rcache-double-insert') && c.loaded.length < IOVA_MAG_SIZE) c.loaded.push(pfn);
     return true;
   }
 

@@ -16,6 +16,7 @@ import {
   IOVA_ANCHOR, U64_MAX, fls_long, newIovaStats, u64,
   type IovaNodeView, type IovaRange, type IovaStats, type IovaWarnCode,
 } from './iova-types';
+import type { Faults } from '../faults';
 
 /** struct iova. pfn_lo is also the tree key; only reserve_iova ever lowers it. */
 export class IovaNode implements IovaNodeView {
@@ -44,6 +45,8 @@ export class IovaTree {
   protected readonly stats: IovaStats = newIovaStats();
   protected alive = true;
   private readonly warn_hook: ((code: IovaWarnCode, message: string) => void) | undefined;
+  /** Planted faults (src/faults.ts); absent in unit tests. */
+  protected readonly faults: Faults;
   /** Scratch pair for B+tree lookups; never held across calls. */
   private readonly pair: [bigint, IovaNode] = [0n, this.anchor];
 
@@ -53,10 +56,11 @@ export class IovaTree {
    * @start_pfn: lowest pfn alloc_iova may hand out
    * @page_size: CPU PAGE_SIZE in bytes
    * @warn: receives the kernel's WARN_ONs
+   * @faults: planted faults (src/faults.ts), for fault-injection runs
    * Errors: throws (the kernel's BUG_ON) when the granule is not a power of two
    * or exceeds page_size. iommu.md §2.2.
    */
-  constructor(granule: bigint, start_pfn: bigint, page_size: number, warn?: (code: IovaWarnCode, message: string) => void) {
+  constructor(granule: bigint, start_pfn: bigint, page_size: number, warn?: (code: IovaWarnCode, message: string) => void, faults?: Faults) {
     const g = granule;
     if (g <= 0n || (g & (g - 1n)) !== 0n || g > BigInt(page_size)) {
       throw new Error(`BUG: init_iova_domain: granule ${g} is not a power of two ≤ PAGE_SIZE ${page_size}`);
@@ -68,6 +72,7 @@ export class IovaTree {
     this.dma_32bit_pfn = 1n << BigInt(32 - this.shift);
     this.max32_alloc_size = this.dma_32bit_pfn;
     this.warn_hook = warn;
+    this.faults = faults;
     this.tree.set(IOVA_ANCHOR, this.anchor);
   }
 
@@ -118,6 +123,7 @@ export class IovaTree {
     if (size < 1n || size > U64_MAX) throw new RangeError(`alloc_iova: size ${size} out of range`);
     this.stats.alloc_calls++;
     // The search works with an exclusive limit, which wraps to 0 for limit_pfn = ~0 as in C (§2.3).
+    if (this.faults?.has('iova-ignore-limit')) return this.__alloc_and_insert_iova_range(size, u64(2n * limit_pfn + 1n), size_aligned);
     return this.__alloc_and_insert_iova_range(size, u64(limit_pfn + 1n), size_aligned);
   }
 
@@ -143,7 +149,7 @@ export class IovaTree {
         cand = (u64(high - size) >> k) << k;
         this.stats.walk_steps++;
         const p = this.tree.nextLowerPair(curr.pfn_lo, this.pair);
-        if (p === undefined || cand > p[1].pfn_hi || cand < low) break;
+        if (p === undefined || cand > p[1].pfn_hi || cand < low || this.faults?.has('iova-alloc-overlap')) break;
         curr = p[1];
       }
       if (high >= size && cand >= low) break;
@@ -204,7 +210,7 @@ export class IovaTree {
       if (moves32) this.cached32_node = next;
       if (moves) this.cached_node = next;
     }
-    if (lo < d32) this.max32_alloc_size = d32;
+    if (lo < d32 && !this.faults?.has('iova-max32-not-reset')) this.max32_alloc_size = d32;
     this.tree.delete(lo);
   }
 

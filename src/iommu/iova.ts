@@ -14,6 +14,7 @@ import {
   IOVA_RANGE_CACHE_MAX_SIZE, U64_MAX, roundup_pow_of_two, u64,
   type IovaNodeView, type IovaTimers, type IovaView, type IovaWarnCode,
 } from './iova-types';
+import type { Faults } from '../faults';
 
 export interface IovaDomainOptions {
   /** IOVA granule in bytes: a power of two ≤ page_size. */
@@ -31,6 +32,8 @@ export interface IovaDomainOptions {
   readonly cpu_online?: (cpu: number) => boolean;
   /** Receives the kernel's WARN_ONs (stable codes, IovaWarnCode). */
   readonly warn?: (code: IovaWarnCode, message: string) => void;
+  /** Planted faults (src/faults.ts); absent in unit tests. */
+  readonly faults?: Faults;
 }
 
 /** struct iova_domain with its range caches (init_iova_domain + iova_domain_init_rcaches). */
@@ -49,12 +52,12 @@ export class IovaDomain extends IovaTree {
    * or exceeds page_size; RangeError when ncpus < 1. iommu.md §2.2.
    */
   constructor(opts: IovaDomainOptions) {
-    super(opts.granule, opts.start_pfn, opts.page_size, opts.warn);
+    super(opts.granule, opts.start_pfn, opts.page_size, opts.warn, opts.faults);
     if (!Number.isInteger(opts.ncpus) || opts.ncpus < 1) throw new RangeError(`ncpus ${opts.ncpus} must be ≥ 1`);
     this.ncpus = opts.ncpus;
     this.cpu_online = opts.cpu_online ?? (() => true);
     this.rcaches = new IovaRcaches({
-      ncpus: opts.ncpus, timers: opts.timers, stats: this.stats, fail_magazine_alloc: opts.fail_magazine_alloc,
+      ncpus: opts.ncpus, timers: opts.timers, stats: this.stats, fail_magazine_alloc: opts.fail_magazine_alloc, faults: opts.faults,
       host: { free_pfns: (pfns) => this.free_pfns(pfns), num_online_cpus: () => this.num_online_cpus() },
     });
     this.view = this.make_view();
