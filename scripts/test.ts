@@ -45,7 +45,7 @@ else failed++;
 
 section('unit tests (node:test)');
 const unitFiles = [...walk('src', '.test.ts'), ...walk('steps', '.test.ts'), ...walk('scripts', '.test.ts')];
-run(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=dot', '--test-reporter-destination=stdout',
+run(process.execPath, ['--import', 'tsx', '--import', './scripts/fc-seed.ts', '--test', '--test-reporter=dot', '--test-reporter-destination=stdout',
   '--test-reporter=tap', `--test-reporter-destination=${join(TMP, 'unit.tap')}`, ...unitFiles]);
 const tap = readFileSync(join(TMP, 'unit.tap'), 'utf8');
 const count = (key: string): number => Number(new RegExp(`^# ${key} (\\d+)$`, 'm').exec(tap)?.[1] ?? 0);

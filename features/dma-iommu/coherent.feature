@@ -48,7 +48,7 @@ Feature: dma_alloc_coherent through an IOMMU: pages from anywhere, an IOVA under
     When "narrow" calls dma_alloc_coherent with size 4K
     Then it fails with NULL
 
-  @I-D1 @iommu-3.10
+  @I-D1 @COHERENT-DATA-TO-DEVICE @iommu-3.10
   Scenario: The memory is zeroed, even when the pages held other data before
     The first allocation is filled with 0xEE and freed; the second gets the
     same pages back and both the CPU and the device read zeros.
@@ -63,7 +63,7 @@ Feature: dma_alloc_coherent through an IOMMU: pages from anywhere, an IOVA under
     When the CPU calls cpu_read with phys $d.cpu_addr size 12K
     Then the result has data {len 12288, fill 0}
 
-  @I-D1 @I-D11 @iommu-3.10 @H11
+  @I-D1 @I-D11 @COHERENT-DATA-TO-DEVICE @COHERENT-DATA-FROM-DEVICE @iommu-3.10
   Scenario Outline: A <kind> device and the CPU see each other's writes without any sync
     Coherent memory needs no ownership hand-over: on a non-coherent arm64
     device the buffer is remapped uncached, so neither side's data sits in a

@@ -67,7 +67,7 @@ Feature: dma-debug behind an IOMMU: the same contract checks, with IOVAs as devi
     When "nic" calls dma_unmap_page with dma_addr 0xFFF0_0000 size 4K dir DMA_TO_DEVICE
     Then the warnings include WARN_IOMMU_DMA_UNMAP_UNMAPPED, DEBUG_FREE_NOT_ALLOCATED
 
-  @H18 @dma-core-6.3-22
+  @H18 @NO-LEAK-AT-REMOVE @dma-core-6.3-22
   Scenario: Mappings still live when the driver is unbound are reported; the IOVAs stay mapped
     dma-debug only reports (one line with the count and the first entry);
     nothing is unmapped for the driver, so the device could still reach both

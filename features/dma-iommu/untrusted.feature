@@ -79,7 +79,7 @@ Feature: Untrusted devices: bounce what is not granule-aligned, zero the padding
       | 0x8000_0000 | 0x800  | aligned start, short end: bounced     | 0xFFFF_F000 | is     | 2     |
       | 0x8000_0800 | 0x800  | ends on the granule, starts inside it | 0xFFFF_F000 | is     | 2     |
 
-  @S3.11 @I-D1 @I-D2 @iommu-3.6 @iommu-3.7
+  @S3.11 @I-D1 @I-D2 @SWIOTLB-NO-LEAK @iommu-3.6 @iommu-3.7
   Scenario: A device writing past its bounced buffer cannot reach the kernel's memory next to it
     The device owns the whole bounce granule and fills it, but the unmap
     copies back exactly the 0x200 mapped bytes: the neighbours at

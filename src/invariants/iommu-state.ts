@@ -104,6 +104,8 @@ export class DomState {
   /** Flush-queue rings as the checkers follow them (oldest first), and the ranges they hold. */
   readonly rings: FqShadowEntry[][] = [];
   readonly fqByLo = new PfnRanges<FqShadowEntry & { readonly hi: bigint }>();
+  /** The CPU of the op being reconciled. */
+  cpu = 0;
   /** Completed flush_iotlb_all calls seen. */
   epoch = 0;
   /** Model time of the last queue_iova, for G-4. */

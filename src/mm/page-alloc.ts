@@ -75,6 +75,7 @@ function usable_ranges(ram: readonly PhysRange[], reserved: readonly PhysRange[]
   out = merged;
   // A partly reserved page is wholly reserved: never hand out a page the pool touches.
   for (const res of reserved) {
+    if (res.size === 0n) continue; // reserves nothing; splitting the range would only stop buddies forming
     const rs = down(res.base);
     const re = up(res.base + res.size);
     out = out.flatMap(([s, e]): [bigint, bigint][] => {
