@@ -14,6 +14,7 @@ import { parseOp } from '../src/ops/json';
 import type { Platform } from '../src/platform';
 import { dmaIommuRows } from './dma-iommu';
 import { iovaRows } from './iova';
+import { iovaApiRows } from './iova-api';
 import { fmtRate, printTable } from './table';
 
 const GiB = 1n << 30n;
@@ -102,6 +103,7 @@ function main(): void {
   process.stdout.write(`\nflatness (100k / 1k, API): dma-direct ${flat('dma-direct')}, swiotlb ${flat('swiotlb (force)')}\n`);
   printTable('IOVA allocator: alloc+free pairs per second (iommu.md §2)', iovaRows());
   printTable('dma-iommu: map+unmap pairs per second, 4 KiB DMA_TO_DEVICE, each pair also calls dma_mapping_error', dmaIommuRows());
+  printTable('IOVA-based API vs per-page streaming maps: pages per second, driver IOTLB syncs (iotlb_sync_map + iotlb_sync) per I/O', iovaApiRows());
   process.stdout.write('\n');
   featureSuite();
 }

@@ -24,5 +24,5 @@ export function printTable(title: string, rows: readonly BenchRow[]): void {
   out.write(`\n${title}\n\n`);
   out.write(`| ${'what'.padEnd(w)} | live      | per second | note\n`);
   out.write(`|${'-'.repeat(w + 2)}|-----------|------------|------\n`);
-  for (const r of rows) out.write(`| ${r.what.padEnd(w)} | ${String(r.live).padStart(9)} | ${fmtRate(r.perSecond).padStart(10)} | ${r.note ?? ''}\n`);
+  for (const r of rows) out.write(`| ${r.what.padEnd(w)} | ${(r.live ? String(r.live) : '-').padStart(9)} | ${fmtRate(r.perSecond).padStart(10)} | ${r.note ?? ''}\n`);
 }

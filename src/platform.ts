@@ -18,6 +18,7 @@ import { Timers } from './timers';
 import type { IommuDmaEnv } from './iommu/dma-iommu';
 import { IommuRegistry } from './iommu/iommu-devices';
 import type { IovaDomain } from './iommu/iova';
+import type { DmaIovaState } from './iommu/dma-iova';
 import { WarnSink } from './warn';
 
 export interface SwiotlbPlatformConfig {
@@ -87,6 +88,8 @@ export class Platform implements DirectEnv, IommuDmaEnv {
   readonly timers = new Timers();
   /** IOMMUs, their domains and which device uses which (part 2). */
   readonly iommu: IommuRegistry;
+  /** The drivers' struct dma_iova_state, by name (the IOVA-based API). */
+  readonly iova_states = new Map<string, DmaIovaState>();
   /** Stand-alone IOVA domains made by init_iova_domain, for allocator conformance. */
   readonly iova_domains = new Map<string, IovaDomain>();
 

@@ -4,7 +4,7 @@
  * Each has a stable upper-case code; the message is informative only.
  */
 
-export type WarningSource = 'kernel' | 'dma-debug' | 'context' | 'model';
+export type WarningSource = 'kernel' | 'dma-debug' | 'context' | 'contract' | 'model';
 
 export interface Warning {
   readonly code: string;

@@ -16,6 +16,7 @@ import type { Resolved } from './handles';
 import { createDevice } from './setup';
 import { ConfigProblem } from '../iommu/iommu-devices';
 import { IOMMU_HANDLERS, type IommuOpName } from './dispatch-iommu';
+import { IOVA_API_HANDLERS, type IovaApiOpName } from './dispatch-iova-api';
 
 export type Outcome =
   | { ok: true; values: ResultValues }
@@ -43,7 +44,7 @@ function checkRange(start: bigint, size: bigint): void {
 /** An op's arguments without its name, so one handler serves aliases. */
 type Args<N extends OpName> = Omit<Resolved<OpOf<N>>, 'op'>;
 type Handler<N extends OpName> = (p: Platform, op: Resolved<OpOf<N>>) => Outcome;
-type Handlers = { [N in Exclude<OpName, 'platform' | 'repeat' | IommuOpName>]: Handler<N> };
+type Handlers = { [N in Exclude<OpName, 'platform' | 'repeat' | IommuOpName | IovaApiOpName>]: Handler<N> };
 
 function dev(p: Platform, name: string): Device {
   const d = p.devices.get(name);
@@ -297,4 +298,4 @@ function pool(p: Platform, name: string) {
 }
 
 /** Every op's handler (platform and repeat are handled by the engine itself). */
-export const HANDLERS = { ...CORE_HANDLERS, ...IOMMU_HANDLERS };
+export const HANDLERS = { ...CORE_HANDLERS, ...IOMMU_HANDLERS, ...IOVA_API_HANDLERS };

@@ -55,7 +55,8 @@ export class Engine {
     const result: OpResult = outcome.ok
       ? { ok: true, values: outcome.values, warnings: p.warn.drain() }
       : { ...outcome, warnings: p.warn.drain() };
-    const as = 'as' in resolved ? resolved.as : undefined;
+    const handleArg = OPS[resolved.op].handleArg ?? 'as';
+    const as = handleArg in resolved ? (resolved as Record<string, unknown>)[handleArg] : undefined;
     if (result.ok && typeof as === 'string' && OPS[resolved.op].handle) this.handles.define(as, resolved.op, result.values);
     return { op: resolved, result, violations: this.check(p, resolved, result, index) };
   }

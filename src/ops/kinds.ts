@@ -104,6 +104,13 @@ export const name = (what: string): Kind<string> => ({
   print: (v) => v,
 });
 
+/** A handle or state name: letters, digits and _, so `$name-0x10` reads as an offset. */
+export const identifier = (what: string): Kind<string> => ({
+  expected: what,
+  parse: (v, path) => (typeof v === 'string' && /^[A-Za-z_]\w*$/.test(v) ? v : fail(path, what, v)),
+  print: (v) => v,
+});
+
 export function oneOf<const T extends readonly string[]>(values: T, what: string): Kind<T[number]> {
   const expected = `${what} (${values.join(' | ')})`;
   return {

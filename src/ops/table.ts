@@ -4,7 +4,7 @@
  * language: the operation"). Op and argument names are the kernel's.
  */
 import {
-  addr, addrOr, addrOrHandle, bool, count, list, name, object, oneOf, opt, req, size, type Fields,
+  addr, addrOr, addrOrHandle, bool, count, identifier, list, name, object, oneOf, opt, req, size, type Fields,
 } from './kinds';
 import { attrs, busDmaRegion, bytes, context, dir, memKind, prot, ramRegion, sgList } from './dma-kinds';
 import { OpParseError } from './errors';
@@ -24,6 +24,8 @@ export interface OpSpec<A extends Fields = Fields> {
   readonly results: readonly string[];
   /** The result field a `$handle` stands for, when the op may carry `as`. */
   readonly handle?: string;
+  /** The argument that names the handle, when it is not `as` (dma_iova_try_alloc's `state`). */
+  readonly handleArg?: string;
 }
 
 const op = <A extends Fields>(s: OpSpec<A>): OpSpec<A> => s;
@@ -172,6 +174,16 @@ export const OPS = {
   is_swiotlb_buffer: op({ layer: 'swiotlb', spec: 'dma-core.md §4.1', results: ['value'], doc: 'Whether a physical address lies in the pool.', args: { phys: req(addrOrHandle) } }),
   dma_debug_info: op({ layer: 'query', spec: 'dma-core.md §6.1', results: ['error_count', 'printed', 'num_errors', 'num_free_entries', 'min_free_entries', 'nr_total_entries', 'live_entries', 'disabled'], doc: 'dma-debug counters (debugfs dma-api/).', args: {} }),
   platform_counters: op({ layer: 'query', spec: 'dma-core.md §5.5', results: ['flushes', 'cleans', 'invalidates', 'cpu_all', 'bounces'], doc: 'Cache maintenance and bounce counters since the platform started.', args: {} }),
+
+  // ---- the IOVA-based two-step API (iommu.md §3.11; Linux 6.16+, not 6.12) ------------------
+  dma_iova_try_alloc: op({ layer: 'dma', spec: 'iommu.md §3.11; U1', results: ['value', 'addr'], handle: 'addr', handleArg: 'state', doc: 'Reserves IOVA for size bytes starting at phys\'s offset in the granule; value false means "use the streaming API". "$STATE" is state.addr.', args: { dev, state: req(identifier('a dma_iova_state name')), phys: req(addrOrHandle), size: req(size), cpu } }),
+  dma_use_iova: op({ layer: 'query', spec: 'iommu.md §3.11', results: ['value'], doc: 'Whether a try_alloc succeeded on this state (state.__size != 0).', args: { state: req(identifier('a dma_iova_state name')) } }),
+  dma_iova_size: op({ layer: 'query', spec: 'iommu.md §3.11', results: ['size', 'use_swiotlb'], doc: 'The size given to try_alloc, and the DMA_IOVA_USE_SWIOTLB flag (bit 63 of __size).', args: { state: req(identifier('a dma_iova_state name')) } }),
+  dma_iova_link: op({ layer: 'dma', spec: 'iommu.md §3.11; U1', results: [], doc: 'Maps size bytes of phys at offset in the state\'s IOVA range (no IOTLB sync).', args: { dev, state: req(identifier('a dma_iova_state name')), phys: req(addrOrHandle), offset: req(size), size: req(size), dir: req(dir), attrs: attrsArg, cpu } }),
+  dma_iova_sync: op({ layer: 'dma', spec: 'iommu.md §3.11; U1', results: [], doc: 'One iotlb_sync_map for the linked range: call after linking, before the device uses it.', args: { dev, state: req(identifier('a dma_iova_state name')), offset: req(size), size: req(size), cpu } }),
+  dma_iova_unlink: op({ layer: 'dma', spec: 'iommu.md §3.11; U1', results: [], doc: 'Unmaps [offset, +size) at once, even in lazy domains; the IOVA stays reserved.', args: { dev, state: req(identifier('a dma_iova_state name')), offset: req(size), size: req(size), dir: req(dir), attrs: attrsArg, cpu } }),
+  dma_iova_destroy: op({ layer: 'dma', spec: 'iommu.md §3.11; U1', results: [], doc: 'Unlinks [0, mapped_len) and frees the IOVA (through the flush queue in lazy domains).', args: { dev, state: req(identifier('a dma_iova_state name')), mapped_len: req(size), dir: req(dir), attrs: attrsArg, cpu } }),
+  dma_iova_free: op({ layer: 'dma', spec: 'iommu.md §3.11; U1', results: [], doc: 'Returns the IOVA to the allocator; every link must be unlinked first.', args: { dev, state: req(identifier('a dma_iova_state name')), cpu } }),
 
   // ---- IOMMUs and domains (iommu.md §3.1, §4.1) --------------------------------------
   iommu_add: op({
