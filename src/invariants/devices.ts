@@ -27,7 +27,7 @@ export interface DeviceFacts {
   readonly bus_dma_limit: bigint;
   readonly dma_range_map: readonly BusDmaRegion[] | null;
   readonly coherent: boolean;
-  /** behind an IOMMU: DMA addresses are IOVAs, outside what these checkers model yet */
+  /** behind an IOMMU: DMA addresses are IOVAs; the IOMMU invariants (iova.ts, dma-iommu.ts, iommu.ts, pgtable.ts) judge those */
   readonly iommu: boolean;
 }
 

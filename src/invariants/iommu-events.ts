@@ -18,8 +18,8 @@ export interface NewNode {
   /** the caller's inclusive limit_pfn */
   readonly limit: bigint;
   readonly aligned: boolean;
-  /** served by a range cache (rcache hit) */
-  readonly fromCache: boolean;
+  /** served by a range cache (rcache hit); undefined when the op's hits cannot be told apart (several allocations) */
+  readonly fromCache: boolean | undefined;
   /** through alloc_iova_fast (cache classes apply) */
   readonly fast: boolean;
   /** the node the view holds at lo after the op */
@@ -109,7 +109,8 @@ export interface PtRange {
   readonly leaves: readonly PgtableLeaf[];
   /** against the domain's expected translations; undefined when those are unknown */
   readonly diff: readonly LeafMismatch[] | undefined;
-  /** iommu_unmap: bytes the call reported */
+  /** iommu_unmap: where the call started and the bytes it reported */
+  readonly opStart?: bigint;
   readonly unmapped?: bigint;
   readonly size?: bigint;
   /** iommu_map / iommu_map_sg failed with the kernel's table-replacement edge case (§5.3): exempt */
@@ -153,8 +154,18 @@ export interface DomChange {
   readonly sgs: SgEvent[];
   /** reserve_iova ranges */
   readonly reserves: { lo: bigint; hi: bigint }[];
+  /** driver iotlb_sync calls during the op */
+  readonly iotlbSyncs: number;
+  /** the op inserted nodes into the tree (a successful search or a reservation) */
+  readonly inserted: boolean;
+  /** checkIovaRange's findings around what the op inserted, computed once for I-A1 and I-A2 */
+  rangeFindings?: string[];
   /** a failed entry-by-entry sg map unwound entries the checker never saw: flush-queue appends are not all known */
   readonly looseFrees: boolean;
+  /** a dma-iommu map failed because its freshly allocated IOVA already translated (io-pgtable's -EEXIST) */
+  readonly mapHitLeaf: boolean;
+  /** the iommu_map / iommu_map_sg calls the op made, as (iova, paddr, size) per __iommu_map, when known (I-C5) */
+  readonly mapCalls: { iova: bigint; paddr: bigint; size: bigint }[] | undefined;
 }
 
 /** A merged dma_map_sg: the driver's entries, their layout and what came back. */

@@ -64,6 +64,7 @@ export interface Snapshot {
   max32: bigint;
   depot: number[];
   flush_iotlb_all: number;
+  iotlb_sync: number;
   map_pages: number;
   unmap_pages: number;
   overlapping_maps: number;
@@ -97,6 +98,8 @@ export class DomState {
   readonly coherent = new Map<bigint, DmaMapping>();
   /** sg lists mapped entry by entry (untrusted devices), by their first entry's handle. */
   readonly groups = new Map<bigint, DmaMapping[]>();
+  /** An unaligned alloc_iova happened: I-A11 is only claimed for domains that allocate aligned (iommu.md §2.14). */
+  unaligned = false;
   /** Reserved nodes (reserve_iova) in the allocator. */
   reserved = 0;
   /** The translations the page table should hold; null when unknown (taint). */
@@ -183,6 +186,7 @@ export class DomState {
       max32: v?.max32_alloc_size ?? 0n,
       depot: v ? v.rcaches.map((r) => r.depot.length) : [],
       flush_iotlb_all: d?.stats.flush_iotlb_all ?? 0,
+      iotlb_sync: d?.stats.iotlb_sync ?? 0,
       map_pages: d?.stats.map_pages ?? 0,
       unmap_pages: d?.stats.unmap_pages ?? 0,
       overlapping_maps: pt?.overlapping_maps ?? 0,
