@@ -8,6 +8,7 @@ import { PlatformShadow } from './devices';
 import type { InvariantChecker, InvariantFactory, InvariantInfo } from './invariant';
 import { LedgerShadow } from './ledger-shadow';
 import { hasWarning, hex, isEngineRefusal, mappedBy, resultBig, unmappedBy } from './op-facts';
+import { SweepingMap } from '../sweeping-map';
 
 const MAX_OVERLAP = 7;
 
@@ -84,7 +85,7 @@ export const DEBUG_OVERLAP_COUNT: InvariantFactory = {
   info: DBG3,
   create(): InvariantChecker {
     // paddr of the live mappings by (device, dma address), to find an unmap's key.
-    const paddrs = new Map<string, bigint[]>();
+    const paddrs = new SweepingMap<string, bigint[]>();
     return { info: DBG3, after: ({ op, result, platform: p }) => {
       const v = p.debug?.view;
       if (!v || v.disabled) return [];
@@ -183,12 +184,12 @@ export const NO_LEAK_AT_REMOVE: InvariantFactory = {
     const shadow = new PlatformShadow();
     // Live mappings per device (name#generation) and DMA address. Removing on any unmap of the
     // address can only undercount, which makes the check weaker, never wrong.
-    const live = new Map<string, Map<bigint, number>>();
+    const live = new Map<string, SweepingMap<bigint, number>>();
     let off = false;
     const bump = (dev: string, dma: bigint, d: number): void => {
       const key = shadow.key(dev);
       let m = live.get(key);
-      if (!m) live.set(key, (m = new Map()));
+      if (!m) live.set(key, (m = new SweepingMap()));
       const n = (m.get(dma) ?? 0) + d;
       if (n > 0) m.set(dma, n);
       else m.delete(dma);
