@@ -42,6 +42,13 @@ export const FAULTS = {
   'map-sg-merge-across-boundary': 'dma-iommu-sg.ts __finalise_sg: DMA segments merge across the device\'s segment boundary',
   'pgsize-wrong-choice': 'iommu.ts __iommu_map: iommu_pgsize ignores the alignment of iova and paddr and picks the largest page size the length allows',
   'pgtable-split-loses-pages': 'io-pgtable-arm.ts arm_lpae_split_blk_unmap [6.12]: the split table leaves out the entry after the one being unmapped, and keeps that one',
+  // ---- the IOVA-based API (iommu.md §3.11): each caught by an invariant of src/invariants/iova-api.ts or iova.ts ----
+  'iova-link-ignores-offset': 'dma-iova.ts dma_iova_link: the direct path maps at state.addr without the link\'s offset',
+  'iova-link-drops-head-pad': 'dma-iova.ts dma_iova_link: the direct path maps align_up(size) bytes instead of align_up(size + pad), so a link that starts part-way into a granule loses its last granule',
+  'iova-unlink-no-sync': 'dma-iova.ts __iommu_dma_iova_unlink: dma_iova_unlink unmaps without iommu_iotlb_sync, so the IOTLB keeps the unlinked range',
+  'iova-destroy-frees-alloc-size': 'dma-iova.ts __iommu_dma_iova_unlink: dma_iova_destroy frees the try_alloc size instead of align_up(mapped_len + pad) (the kernel\'s size-class quirk, §3.11)',
+  'iova-destroy-bypasses-fq': 'dma-iova.ts __iommu_dma_iova_unlink: a lazy dma_iova_destroy skips the IOTLB sync and frees the IOVA at once instead of through the flush queue',
+  'iova-destroy-clears-state': 'dma-iova.ts dma_iova_destroy: clears state.__size, so dma_use_iova turns false (the kernel leaves the state as it was)',
 } as const;
 
 export type FaultName = keyof typeof FAULTS;

@@ -6,10 +6,12 @@
  * node it mapped or unmapped (its leaves, its IOTLB entries, its neighbours in
  * the live set) and the flush-queue entries it retired: O(log n + op size).
  *
- * Not checked: I-D12 (the IOVA-based API is not modelled yet).
+ * The IOVA-based API's own invariants (I-D12, its links) are in iova-api.ts; its
+ * allocations are live ranges here too.
  */
 import { DMA_MAPPING_ERROR } from '../dma/types';
 import type { DomChange, MapEvent, SgEvent } from './iommu-events';
+import type { DmaMapping, IovaAlloc } from './iommu-state';
 import { iommuChanges } from './iommu-tracker';
 import { alignUp } from './iommu-expect';
 import { diffLeaves, hex } from './iommu-ranges';
@@ -100,14 +102,26 @@ export const DMA_IOMMU_OFFSET = domChecker({
 
 // ---- I-D3 -------------------------------------------------------------------------------------
 
+/** A live range another one clashed with: a mapping, or a dma_iova_state's allocation and the link it meets. */
+function liveRange(m: DmaMapping, lo: bigint, hi: bigint, shift: bigint): string {
+  const pfns = `(pfns [${hex(m.lo)}, ${hex(m.hi)}])`;
+  if (m.kind !== 'iova') return `the live mapping of "${m.dev}" at ${hex(m.iova)} ${pfns}`;
+  const a = m as IovaAlloc;
+  const k = a.links.getPairOrNextLower(((hi + 1n) << shift) - 1n)?.[1];
+  const link = k && k.end > lo << shift ? `, over its link at offset ${hex(k.offset)}` : '';
+  return `the IOVA of dma_iova_state "${a.state}" of "${m.dev}" at ${hex(m.iova)} ${pfns}${link}`;
+}
+
 export const DMA_IOMMU_NO_SHARED_GRANULE = domChecker({
   id: 'DMA-IOMMU-NO-SHARED-GRANULE',
-  statement: 'No two live mappings share an IOVA granule (each new mapping\'s node is checked against its neighbours in the live set).',
+  statement: 'No two live mappings, dma_iova_state allocations or links share an IOVA granule: each new mapping or allocation\'s node is checked against its neighbours in the live set, each new link against its allocation, the links beside it and the live set.',
   clause: 'iommu.md §3.13 I-D3',
   box: 'white',
 }, (c) => {
   if (c.tainted) return [];
-  return c.maps.filter((e) => e.clash).map((e) => `${where(e)} shares IOVA with the live mapping of "${e.clash!.dev}" at ${hex(e.clash!.iova)} (pfns [${hex(e.clash!.lo)}, ${hex(e.clash!.hi)}])`);
+  const out = c.maps.filter((e) => e.clash).map((e) => `${where(e)} shares IOVA with ${liveRange(e.clash!, e.m.lo, e.m.hi, c.st.shift)}`);
+  for (const e of c.iova) out.push(...e.shared);
+  return out;
 });
 
 // ---- I-D4 / I-C4 ------------------------------------------------------------------------------

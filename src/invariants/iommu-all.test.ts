@@ -3,8 +3,11 @@
  * over (1) a realistic session mixing strict and lazy domains, merged and
  * entry-by-entry sg lists, untrusted bouncing, range-cache reuse, flush-queue
  * timeouts and several CPUs, next to a direct-path device; and (2) 300 seeded
- * random programs that mix correct use with the usual driver mistakes. Also:
- * the part-2 invariants never fire on direct-path devices.
+ * random programs that mix correct use with the usual driver mistakes,
+ * including the IOVA-based API (try_alloc, link, sync, unlink, destroy, free on
+ * strict and lazy domains, bouncing for untrusted devices, misuse at a low
+ * rate), which also catch every planted IOVA-API fault. Also: the part-2
+ * invariants never fire on direct-path devices.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -15,9 +18,10 @@ import { IOVA_INVARIANTS } from './iova';
 import { DMA_IOMMU_INVARIANTS } from './dma-iommu';
 import { IOMMU_INVARIANTS } from './iommu';
 import { PGTABLE_INVARIANTS } from './pgtable';
+import { IOVA_API_INVARIANTS } from './iova-api';
 import { RAM, times } from './iommu-kit';
 
-const PART2 = [...IOVA_INVARIANTS, ...DMA_IOMMU_INVARIANTS, ...IOMMU_INVARIANTS, ...PGTABLE_INVARIANTS].map((f) => f.info.id);
+const PART2 = [...IOVA_INVARIANTS, ...DMA_IOMMU_INVARIANTS, ...IOMMU_INVARIANTS, ...PGTABLE_INVARIANTS, ...IOVA_API_INVARIANTS].map((f) => f.info.id);
 
 function realistic(platform: string): string[] {
   return [
@@ -93,7 +97,7 @@ test('all invariants: a realistic IOMMU session raises no violation', () => {
     s.run(...realistic(platform));
     assert.deepEqual(s.fired(), [], `${platform}\n${s.report()}`);
   }
-  assert.equal(PART2.length, 30);
+  assert.equal(PART2.length, 34);
   assert.ok(INVARIANTS.length >= PART2.length + 30);
 });
 
@@ -114,6 +118,122 @@ const DIRS = ['DMA_TO_DEVICE', 'DMA_FROM_DEVICE', 'DMA_BIDIRECTIONAL'] as const;
 
 interface Live { h: string; dev: string; size: bigint; dir: string; kind: 'single' | 'resource' | 'sg' | 'coherent' }
 
+/** A dma_iova_state as the generator means to use it (the model may refuse or fail any step of it). */
+interface IovaPlan {
+  name: string;
+  dev: string;
+  G: bigint;
+  size: bigint;
+  pad: bigint;
+  dir: string;
+  links: { off: bigint; size: bigint }[];
+  /** the offset the next link goes to (granule-aligned in IOVA), and whether the last, unaligned link was made */
+  end: bigint;
+  full: boolean;
+  freed: boolean;
+}
+
+const alignUp = (x: bigint, g: bigint): bigint => (x + g - 1n) & ~(g - 1n);
+
+/**
+ * One step (or a few) of the IOVA-based API: mostly the documented pattern (try_alloc, links back to
+ * back, sync, device traffic, unlink, destroy or free), on strict and lazy domains, bouncing for the
+ * untrusted device; now and then the misuse iommu.md §6.3 lists (out of range, overlap, wrong offset,
+ * wrong device, free while linked, destroy with the wrong length, use after free, an orphaned state).
+ */
+function iovaSteps(r: (n: number) => number, plans: IovaPlan[], devG: Readonly<Record<string, bigint>>, fresh: () => number, bases: readonly bigint[], cpu: number,
+  force?: 'alloc' | 'link' | 'sync' | 'access' | 'destroy' | 'free'): string[] {
+  const pick = <T>(xs: readonly T[]): T => xs[r(xs.length)]!;
+  const misuse = r(20) === 0;
+  const live = plans.filter((p) => !p.freed);
+  const c = r(100);
+  if (c < 6 && live.length < 4) {
+    // A whole I/O at once: try_alloc, links back to back, sync, device traffic, destroy (or unlink all and free).
+    const out = iovaSteps(r, plans, devG, fresh, bases, cpu, 'alloc');
+    const p = plans[plans.length - 1]!;
+    for (let i = 0; i < 1 + r(5) && !p.full; i++) out.push(...iovaSteps(r, plans, devG, fresh, bases, cpu, 'link'));
+    out.push(...iovaSteps(r, plans, devG, fresh, bases, cpu, 'sync'));
+    for (let i = r(3); i > 0; i--) out.push(...iovaSteps(r, plans, devG, fresh, bases, cpu, 'access'));
+    out.push(...iovaSteps(r, plans, devG, fresh, bases, cpu, r(3) === 0 ? 'free' : 'destroy'));
+    return out;
+  }
+  if (force === 'alloc' || (force === undefined && ((c < 14 && live.length < 4) || live.length === 0))) {
+    const orphan = live.length > 0 && r(25) === 0 ? pick(live) : undefined;
+    const dev = orphan?.dev ?? pick(['a', 'b', 'b', 'c', 'c', 'c', 'd']);
+    const G = devG[dev] ?? 0x1000n;
+    const pad = BigInt(pick([0, 0, 0, 0x200, 0x234, 0xe00])) % G;
+    const size = BigInt(pick([0x1000, 0x1800, 0x3000, 0x5000, 0x8000, 0x10000, 0x21000, 0x20_0000]));
+    if (orphan) orphan.freed = true;
+    const name = orphan?.name ?? `io${fresh()}`;
+    plans.push({ name, dev, G, size, pad, dir: pick(DIRS), links: [], end: 0n, full: false, freed: false });
+    return [`"${dev}" calls dma_iova_try_alloc with state ${name} phys ${hexa(alignUp(pick(bases), G) + pad)} size ${size} cpu ${cpu}`];
+  }
+  const dead = plans.filter((p) => p.freed);
+  const p = force ? plans[plans.length - 1]! : misuse && dead.length > 0 && r(2) === 0 ? pick(dead) : pick(live); // use after free
+  const dev = misuse && r(4) === 0 ? pick(['a', 'b', 'c', 'd']) : p.dev; // wrong device
+  const G = p.G;
+  const attrs = r(10) === 0 ? ' attrs [DMA_ATTR_SKIP_CPU_SYNC]' : '';
+  const linkStep = (off: bigint, phys: bigint, size: bigint): string =>
+    `"${dev}" calls dma_iova_link with state ${p.name} phys ${hexa(phys)} offset ${hexa(off)} size ${hexa(size)} dir ${p.dir}${attrs} cpu ${cpu}`;
+  const unlinkStep = (off: bigint, size: bigint): string => `"${dev}" calls dma_iova_unlink with state ${p.name} offset ${hexa(off)} size ${hexa(size)} dir ${p.dir}${attrs} cpu ${cpu}`;
+  const want = force ?? (c < 45 ? 'link' : c < 58 ? 'sync' : c < 72 ? 'access' : c < 80 ? 'unlink' : c < 88 ? 'destroy' : c < 94 ? 'free' : 'query');
+  if (want === 'link') {
+    if (misuse && p.links.length > 0) {
+      const k = pick(p.links);
+      return [pick([
+        linkStep(k.off, alignUp(pick(bases), G), k.size), // over an earlier link: -EEXIST
+        linkStep(p.end, alignUp(pick(bases), G), p.size - p.end + G), // past the allocation: refused
+        linkStep(p.end + G, pick(bases) + 0x200n, G), // unaligned phys at offset > 0: -EIO
+      ])];
+    }
+    const left = p.size - p.end;
+    if (p.full || left <= 0n) return [`"${dev}" calls dma_iova_sync with state ${p.name} offset 0 size ${hexa(p.size)} cpu ${cpu}`];
+    if (p.end === 0n && p.links.length === 0 && r(5) === 0) p.end = G * BigInt(1 + r(2)) - p.pad; // links need not start at 0
+    const first = p.end === 0n;
+    const head = first ? p.pad : 0n;
+    // Every link but the last ends on a granule; the last may take whatever is left.
+    const whole = BigInt(1 + r(4)) * G - head;
+    const last = whole >= left || r(4) === 0;
+    const size = last ? (r(3) === 0 ? left : left - BigInt(r(Number(left < 0x1000n ? left : 0x1000n)))) : whole;
+    const phys = alignUp(pick(bases), G) + (first ? (misuse ? BigInt(pick([0x100, 0x200, 0])) : head) : 0n);
+    p.links.push({ off: p.end, size });
+    const step = linkStep(p.end, phys, size);
+    p.end += size;
+    p.full = last;
+    return [step];
+  }
+  if (want === 'sync') return [`"${dev}" calls dma_iova_sync with state ${p.name} offset 0 size ${hexa(p.size)} cpu ${cpu}`];
+  if (want === 'access' && p.links.length > 0) {
+    const k = pick(p.links);
+    const at = k.off + BigInt(r(Number(k.size < 0x100n ? k.size : 0x100n)));
+    return [r(2) === 0
+      ? `"${p.dev}" calls device_read with dma_addr $${p.name}+${hexa(at)} size 16`
+      : `"${p.dev}" calls device_write with dma_addr $${p.name}+${hexa(at)} data {len 16, seed ${r(1000)}}`];
+  }
+  if (want === 'unlink' && p.links.length > 0) {
+    // Unlink the last link (the next one goes there again), now and then one in the middle (a hole).
+    const k = r(4) === 0 ? pick(p.links) : p.links[p.links.length - 1]!;
+    p.links.splice(p.links.indexOf(k), 1);
+    if (k.off + k.size === p.end) {
+      p.end = k.off;
+      p.full = false;
+    }
+    return [misuse ? unlinkStep(k.off, pick([k.size / 2n + 1n, k.size + G])) : unlinkStep(k.off, k.size)];
+  }
+  if (want === 'destroy') {
+    const len = misuse ? pick([p.end / 2n, p.end + G, 0n]) : p.end;
+    if (!misuse || len >= p.end) p.freed = true;
+    return [`"${dev}" calls dma_iova_destroy with state ${p.name} mapped_len ${hexa(len)} dir ${p.dir}${attrs} cpu ${cpu}`];
+  }
+  if (want === 'free') {
+    const out = misuse ? [] : p.links.map((k) => unlinkStep(k.off, k.size));
+    if (!misuse || p.links.length === 0) p.freed = true;
+    p.links = [];
+    return [...out, `"${dev}" calls dma_iova_free with state ${p.name} cpu ${cpu}`];
+  }
+  return [r(2) === 0 ? `the kernel calls dma_use_iova with state ${p.name}` : `the kernel calls dma_iova_size with state ${p.name}`];
+}
+
 /** One program: IOMMU devices (strict, lazy, untrusted, non-coherent) and a direct one; mostly correct use. */
 export function program(seed: number): string[] {
   const r = rng(seed);
@@ -124,12 +244,14 @@ export function program(seed: number): string[] {
   // With 16K or 64K pages the IOMMU may offer 16K|32M or 64K|512M (granule = PAGE_SIZE) or keep 4K|2M|1G (granule below it).
   const bitmap = r(2) === 0 ? { '4K': '', '16K': ' pgsize_bitmap 0x2004000', '64K': ' pgsize_bitmap 0x20010000' }[page] : '';
   const pool = pick([' swiotlb {size 4M}', ' swiotlb {size 64M}', ' swiotlb {size 64M}', '']);
-  const steps = [`a platform with arch ${arm ? 'arm64' : 'x86_64'} ${RAM}${pool} linux ${pick(['6.12', 'newest'])} ncpus ${ncpus} dma_debug ${r(2) === 0} page_size ${page}`];
+  const linux = pick(['6.12', 'newest']);
+  const steps = [`a platform with arch ${arm ? 'arm64' : 'x86_64'} ${RAM}${pool} linux ${linux} ncpus ${ncpus} dma_debug ${r(2) === 0} page_size ${page}`];
   steps.push(`the kernel calls iommu_add with name lz mode lazy fq ${pick(['percpu', 'percpu', 'single'])}${r(5) === 0 ? ' forcedac true' : ''}${bitmap}`);
   steps.push(`the kernel calls iommu_add with name id mode ${pick(['identity', 'blocked', 'strict'])}`);
   // Reserved IOVA: none, the top 2 MiB below 4 GiB, or all of it (32-bit devices then fail, PCI ones go above 4 GiB).
   const reserved = pick(['', '', ' reserved [{start 0xFFE0_0000, end 0xFFFF_FFFF}]', ' reserved [{start 0x1000, end 0xFFF7_FFFF}]', ' reserved [{start 0x1000, end 0xFFFF_FFFF}]']);
-  steps.push(`the kernel calls iommu_add with name st mode strict${reserved}${pick(['', '', '', ' ias 36', ' ias 32'])}${r(2) === 0 ? bitmap : ''}`);
+  const stBitmap = r(2) === 0 ? bitmap : '';
+  steps.push(`the kernel calls iommu_add with name st mode strict${reserved}${pick(['', '', '', ' ias 36', ' ias 32'])}${stBitmap}`);
   const devs = ['a', 'b', 'c'];
   steps.push(`a device "a" with iommu lz dma_mask ${pick(['DMA_BIT_MASK(64)', 'DMA_BIT_MASK(64)', 'DMA_BIT_MASK(32)'])}${r(4) === 0 ? ' segment_boundary_mask 0xFFFF' : ''}${r(3) === 0 ? ' max_segment_size 128K' : ''}`);
   steps.push(`a device "b" with iommu st bus ${pick(['pci', 'platform'])} coherent ${arm ? r(2) === 0 : true} dma_mask ${pick(['DMA_BIT_MASK(64)', 'DMA_BIT_MASK(36)', 'DMA_BIT_MASK(32)'])}` +
@@ -141,6 +263,11 @@ export function program(seed: number): string[] {
   steps.push(`a device "c" with iommu ${cIommu} untrusted ${untrusted} dma_mask DMA_BIT_MASK(64) min_align_mask ${pick(['0', '0xFFF'])}${group}`);
   steps.push(`a device "d" with dma_mask DMA_BIT_MASK(64)${r(3) === 0 ? ' iommu id' : ''}`);
   const all = [...devs, 'd'];
+  // The IOVA granule each device's DMA domain uses: PAGE_SIZE where the IOMMU's smallest page is, else 4 KiB.
+  const pageBytes = BigInt({ '4K': 0x1000, '16K': 0x4000, '64K': 0x10000 }[page]!);
+  const gOf = (b: string | undefined): bigint => (b ? pageBytes : 0x1000n);
+  const devG: Record<string, bigint> = { a: gOf(bitmap), b: gOf(stBitmap), c: cIommu === 'lz' ? gOf(bitmap) : gOf(stBitmap) };
+  const plans: IovaPlan[] = [];
   const bases = [0x1000_0000n, 0x1000_8000n, 0x1_2000_0000n, 0x1_2020_0000n];
   const buf = (): { phys: bigint; size: bigint } => ({
     phys: pick(bases) + BigInt(pick([0, 0, 0x20, 0x40, 0x234, 0x1000, 0x10_0000])),
@@ -150,6 +277,10 @@ export function program(seed: number): string[] {
   const dead: Live[] = [];
   let n = 0;
   for (let i = 0; i < 80; i++) {
+    if (linux === 'newest' && r(4) === 0) {
+      steps.push(...iovaSteps(r, plans, devG, () => n++, bases, r(ncpus)));
+      continue;
+    }
     const c = r(100);
     const b = buf();
     const cpu = r(ncpus);
@@ -239,6 +370,11 @@ export function runProgram(steps: readonly string[], s = new Session()): Session
     }
     const as = /as ([a-z]+\d+)$/.exec(st);
     if (as && o.result.ok) defined.add(as[1]!);
+    const state = /calls dma_iova_try_alloc with state ([a-z]+\d+)/.exec(st);
+    if (state && o.result.ok) {
+      if (o.result.values.value === true) defined.add(state[1]!);
+      else defined.delete(state[1]!);
+    }
   }
   return s;
 }
@@ -248,6 +384,15 @@ test('all invariants: 300 random IOMMU driver programs raise no violation', () =
     const steps = program(seed);
     const s = runProgram(steps);
     assert.deepEqual(s.fired(), [], `seed ${seed}\n${s.report()}\n${steps.join('\n')}`);
+  }
+});
+
+test('the random programs catch every planted IOVA-API fault', () => {
+  const faults = ['iova-link-ignores-offset', 'iova-link-drops-head-pad', 'iova-unlink-no-sync', 'iova-destroy-frees-alloc-size', 'iova-destroy-bypasses-fq', 'iova-destroy-clears-state'] as const;
+  for (const f of faults) {
+    let seed = 1;
+    while (seed <= 300 && runProgram(program(seed), new Session({ faults: [f] })).fired().length === 0) seed++;
+    assert.ok(seed <= 300, `no program of seeds 1..300 caught ${f}`);
   }
 });
 

@@ -20,18 +20,20 @@ export function newChange(st: DomState): Builder {
     st, tainted: st.taint !== null, nodes: [], failure: undefined, freed: [], removedLow: false, failures: 0, failSizes: [],
     max32Before: st.snap.max32, maps: [], unmaps: [], retired: [], queuedWant: [], queuedGot: [], fqTrouble: [],
     fqBefore: { start: st.snap.fq_start, finish: st.snap.fq_finish }, cacheFlush: undefined, pt: [], iotlbLeft: [], lookups: [],
-    classes: new Set(), sgs: [], frees: [], reserves: [], mapFailed: undefined, allocFailed: undefined, cacheFlushMax: undefined, looseFrees: false,
+    classes: new Set(), sgs: [], iova: [], frees: [], reserves: [], mapFailed: undefined, allocFailed: undefined, cacheFlushMax: undefined, looseFrees: false,
     mapHitLeaf: false, mapCalls: undefined, inserted: false, iotlbSyncs: 0,
   };
 }
 
-/** Adds a page-table range the op touched, with its leaves and their diff against the expected translations. */
-export function ptRange(st: DomState, b: Builder, why: PtRange['why'], start: bigint, end: bigint, extra: Partial<PtRange> = {}): void {
+/** Adds a page-table range the op touched, with its leaves and their diff against the expected translations; returns it. */
+export function ptRange(st: DomState, b: Builder, why: PtRange['why'], start: bigint, end: bigint, extra: Partial<PtRange> = {}): PtRange | undefined {
   const pg = st.pgView;
-  if (!pg) return;
+  if (!pg) return undefined;
   const leaves = pg.leaves_in(start, end);
   const diff = st.tx ? diffLeaves(leaves, st.tx.overlapping(start, end), start, end) : undefined;
-  b.pt.push({ why, start, end, leaves, diff, ...extra });
+  const r: PtRange = { why, start, end, leaves, diff, ...extra };
+  b.pt.push(r);
+  return r;
 }
 
 /** IOTLB entries of the domain overlapping [start, end). */

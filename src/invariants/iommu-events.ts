@@ -48,7 +48,7 @@ export type FreedDest = 'cache' | 'tree' | 'lost' | 'twice';
 export interface Freed {
   readonly lo: bigint;
   readonly pages: bigint;
-  readonly via: 'unmap' | 'retire' | 'free_iova_fast' | 'free_iova';
+  readonly via: 'unmap' | 'retire' | 'free_iova_fast' | 'free_iova' | 'dma_iova_free' | 'dma_iova_destroy';
   readonly dest: FreedDest;
   /** the node at lo after the op, if any */
   readonly node: IovaNodeView | undefined;
@@ -99,11 +99,33 @@ export interface RetireEvent {
   readonly flushed: boolean;
   /** IOTLB entries overlapping its range after the op */
   readonly iotlb: number;
+  /** a lazy dma_iova_destroy queued it */
+  readonly iovaApi: boolean;
+}
+
+/**
+ * What one op of the IOVA-based API did to a state's allocation, as findings per clause: the
+ * tracker compares the page table and IOTLB over the op's own range with its shadow of the links.
+ */
+export interface IovaEvent {
+  readonly op: string;
+  readonly state: string;
+  /** linked bytes that do not translate to what was linked (IOVA-API-LINKS-TRANSLATE) */
+  readonly translate: string[];
+  /** IOVA of the allocation that translates outside every link and its rounding (IOVA-API-NOTHING-ELSE) */
+  readonly extra: string[];
+  /** translations or IOTLB entries left by dma_iova_unlink / dma_iova_destroy / dma_iova_free (IOVA-API-REVOKED) */
+  readonly revoked: string[];
+  /** a link sharing a granule with another link or live range, or leaving its allocation (DMA-IOMMU-NO-SHARED-GRANULE) */
+  readonly shared: string[];
+  /** it unmapped links in a strict way: iommu_iotlb_sync must have reached the driver (DomChange.iotlbSyncs) */
+  mustSync: boolean;
 }
 
 /** A range of one page table an op touched, with its leaves and what they should be. */
 export interface PtRange {
-  readonly why: 'dma-map' | 'dma-unmap' | 'iommu_map' | 'iommu_map_sg' | 'iommu_unmap' | 'split-window';
+  readonly why: 'dma-map' | 'dma-unmap' | 'iommu_map' | 'iommu_map_sg' | 'iommu_unmap' | 'split-window'
+    | 'iova-link' | 'iova-sync' | 'iova-unlink' | 'iova-destroy' | 'iova-free';
   readonly start: bigint;
   readonly end: bigint;
   readonly leaves: readonly PgtableLeaf[];
@@ -150,6 +172,8 @@ export interface DomChange {
   readonly lookups: { iova: bigint; got: bigint; leaf: bigint; want: bigint | undefined }[];
   /** the range-cache classes the op pushed to or popped from */
   readonly classes: Set<number>;
+  /** IOVA-API ops on a state of this domain */
+  readonly iova: IovaEvent[];
   /** merged scatterlist maps, for I-D10 */
   readonly sgs: SgEvent[];
   /** reserve_iova ranges */

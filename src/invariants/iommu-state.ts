@@ -6,6 +6,7 @@
  * DomState per IOMMU domain (DMA, DMA_FQ, UNMANAGED, ...) and per stand-alone
  * IOVA domain.
  */
+import type BTree from 'sorted-btree';
 import type { DmaDomain } from '../iommu/iommu-devices';
 import type { IovaDomain } from '../iommu/iova';
 import type { IovaView } from '../iommu/iova-types';
@@ -18,7 +19,7 @@ export interface LiveRange {
   readonly hi: bigint;
 }
 
-export type MappingKind = 'single' | 'resource' | 'sg' | 'sg-entry' | 'coherent';
+export type MappingKind = 'single' | 'resource' | 'sg' | 'sg-entry' | 'coherent' | 'iova';
 
 /** A live dma-iommu mapping: its IOVA node, how the driver will name it at unmap, and what it must translate to. */
 export interface DmaMapping extends LiveRange {
@@ -38,6 +39,30 @@ export interface DmaMapping extends LiveRange {
   readonly nents?: number;
   /** coherent: the CPU address free takes */
   readonly cpu_addr?: bigint;
+}
+
+/** One dma_iova_link as the checkers follow it (iommu.md §3.11). */
+export interface IovaLink {
+  /** the driver's offset and size */
+  readonly offset: bigint;
+  readonly size: bigint;
+  /** the granule-aligned IOVA range [start, end) it maps (head and tail rounding included) */
+  readonly start: bigint;
+  readonly end: bigint;
+  /** what it must translate to (bounced pieces: the bounce slot holding the driver's bytes) */
+  readonly runs: readonly Translation[];
+  readonly bounced: boolean;
+}
+
+/**
+ * A dma_iova_state's IOVA allocation, live from a successful dma_iova_try_alloc to its
+ * dma_iova_free or dma_iova_destroy: a live range like a mapping (handle = state.addr, size = the
+ * try_alloc size, runs empty) whose links, by IOVA, say what translates inside it.
+ */
+export interface IovaAlloc extends DmaMapping {
+  readonly kind: 'iova';
+  readonly state: string;
+  readonly links: BTree<bigint, IovaLink>;
 }
 
 /** One flush-queue entry as the checkers follow it. */
@@ -115,6 +140,13 @@ export class DomState {
   lastQueueMs: number | null = null;
   /** The last failed search that did not take the 32-bit shortcut: its exclusive limit (I-A11 caveat). */
   setter: { L: bigint; aligned: boolean } | null = null;
+  /**
+   * pfns dma_iova_destroy filed under a smaller size class than their node (a mapped_len shorter than
+   * the allocation, iommu.md §3.11 quirk): I-A6's documented exception, until a new node starts there.
+   */
+  readonly quirk = new Set<bigint>();
+  /** pfns a lazy dma_iova_destroy queued, until they retire (IOVA-API-REVOKED follows them). */
+  readonly iovaQueued = new Set<bigint>();
   /** iommu_unmap_fast ranges not yet followed by an iommu_iotlb_sync op (I-C4). */
   unsynced: { start: bigint; end: bigint }[] = [];
   snap: Snapshot;

@@ -38,22 +38,21 @@ export class DmaOps {
       this.unmapSingle(st, b, dev.name, op.dma_addr, op.size, r);
     } else if (op.op === 'dma_unmap_sg' || op.op === 'dma_unmap_sgtable') this.unmapSg(st, b, dev.name, op.sg, op.nents, r);
     else if (op.op === 'dma_free_coherent') this.unmapCoherent(st, b, dev.name, op.cpu_addr);
-    else if (op.op.startsWith('dma_iova_') && op.op !== 'dma_iova_size' && (op.op !== 'dma_iova_try_alloc' || (r.ok && r.values.value === true))) {
-      // model: the IOVA-based API (iommu.md §3.11, I-D12) is not followed yet: its ranges and links are
-      // not in the shadow, so the domain's state-dependent checks stop rather than misread them.
-      st.stop(`${op.op}: the IOVA-based API is not followed by the checkers yet`);
-    }
+    // the IOVA-based API is read by iommu-track-iova.ts
   }
 
-  /** Records a new live mapping and its facts. */
-  private addMapping(st: DomState, b: Builder, m: DmaMapping, ev: Omit<MapEvent, 'm' | 'node' | 'clash' | 'stale' | 'inFq'>): void {
+  /**
+   * Records a new live mapping (or dma_iova_state allocation) and its facts.
+   * @mapCalls: the op mapped m.runs with iommu_map / iommu_map_sg (I-C5 then checks its page sizes)
+   */
+  addMapping(st: DomState, b: Builder, m: DmaMapping, ev: Omit<MapEvent, 'm' | 'node' | 'clash' | 'stale' | 'inFq'>, mapCalls = true): void {
     const v = st.view!;
     const node = v.find_iova(m.lo);
     const clash = st.live.overlapping(m.lo, m.hi)[0] as DmaMapping | undefined;
     const stale = iotlbCount(st, m.iova, (m.hi + 1n) << st.shift);
     const inFq = st.fqByLo.overlapping(m.lo, m.hi).length > 0;
     b.maps.push({ ...ev, m, node, clash, stale, inFq });
-    b.mapCalls = mapCallsOf(m);
+    if (mapCalls) b.mapCalls = mapCallsOf(m);
     b.nodes.push({
       lo: m.lo, hi: node?.pfn_hi ?? m.hi, pages: ev.pages, limit: ev.limit >> st.shift, aligned: true, fromCache: false, fast: true,
       node, stillCached: 0, inFq, wasLive: clash !== undefined,
@@ -176,17 +175,17 @@ export class DmaOps {
   }
 
   /** dev_use_swiotlb (iommu.md §3.6): untrusted, or a kmalloc buffer a non-coherent device cannot take. */
-  private useSwiotlb(dev: Device, size: bigint, dir: DmaDirection): boolean {
+  useSwiotlb(dev: Device, size: bigint, dir: DmaDirection): boolean {
     return (dev.bus === 'pci' && dev.untrusted) || dma_kmalloc_needs_bounce(this.p, dev, size, dir);
   }
 
-  private limit(st: DomState, dev: Device, mask: bigint): bigint {
+  limit(st: DomState, dev: Device, mask: bigint): bigint {
     const geo = st.dd!.domain.geometry;
     return dmaLimit(mask, dev.bus_dma_limit, geo.aperture_end, geo.force_aperture);
   }
 
   /** The 32-bit-first attempt ran and succeeded: the flag was set before and still is (iommu.md §3.3 step 5). */
-  private below4G(st: DomState, dev: Device, mask: bigint): boolean {
+  below4G(st: DomState, dev: Device, mask: bigint): boolean {
     return this.limit(st, dev, mask) > 0xffff_ffffn && this.pciBefore.get(dev.name) === true && this.p.pci_32bit_workaround(dev);
   }
 

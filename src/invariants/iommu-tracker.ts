@@ -11,8 +11,12 @@
  * class it used, the flush-queue entries it retired). Domains that did not move
  * cost one counter comparison each.
  *
+ * The IOVA-based API (dma_iova_*) is read by iommu-track-iova.ts: a state's
+ * allocation is a live range of its domain, its links what must translate.
+ *
  * Driver misuse (an unmap that names no live mapping, nents or size not as
- * mapped, lower-layer ops on a DMA domain) taints the domain: the kernel's
+ * mapped, lower-layer ops on a DMA domain, an IOVA-API unlink that cuts a
+ * link) taints the domain: the kernel's
  * behaviour is then undefined, so state-dependent checks stop there rather than
  * raise false alarms (STYLE.md: a false alarm is as bad as a miss).
  */
@@ -28,6 +32,7 @@ import type { AllocFailure, DomChange, Freed } from './iommu-events';
 import { iotlbCount, newChange, type Builder } from './iommu-builder';
 import { DmaOps } from './iommu-track-dma';
 import { trackCore, trackIova } from './iommu-track-lower';
+import { IovaApiOps, isIovaApiOp } from './iommu-track-iova';
 
 /** What one op did, per domain it touched, plus device-level facts. */
 export interface OpChanges {
@@ -36,9 +41,11 @@ export interface OpChanges {
   readonly pci: readonly { dev: string; before: boolean | undefined; after: boolean; notice: boolean; added: boolean; want?: boolean }[];
   /** G-4: lazy domains whose flush-queue timeout has passed since the last queue_iova, with what they still hold */
   readonly drained: readonly { st: DomState; pending: number; since: number }[];
+  /** I-D12: what a dma_iova_state read that it must not, or refused misuse that changed something (IOVA-API-STATE) */
+  readonly iovaState: readonly string[];
 }
 
-const NONE: OpChanges = { doms: [], pci: [], drained: [] };
+const NONE: OpChanges = { doms: [], pci: [], drained: [], iovaState: [] };
 const trackers = new WeakMap<Platform, IommuTracker>();
 
 /** The IOMMU facts of the op in ctx (computed once per op, whichever checker asks first). */
@@ -57,9 +64,13 @@ class IommuTracker {
   /** pci_32bit_workaround per device at the end of the last op */
   private readonly pci = new Map<string, boolean>();
   private readonly dmaOps: DmaOps;
+  private readonly iovaOps: IovaApiOps;
+  /** the IOVA-API-STATE findings of the op being observed */
+  private iovaState: string[] = [];
 
   constructor(p: Platform) {
     this.dmaOps = new DmaOps(p, this.pci);
+    this.iovaOps = new IovaApiOps(p, this.dmaOps);
   }
 
   observe(ctx: AfterOp): OpChanges {
@@ -75,11 +86,13 @@ class IommuTracker {
       if (!b) changes.set(st, (b = newChange(st)));
       return b;
     };
+    this.iovaState = [];
     if (!isEngineRefusal(result)) this.interpret(p, op, result, ch);
+    else if (isIovaApiOp(op)) this.iovaOps.refused(op, (dev) => this.dmaDom(p, dev));
     for (const st of this.doms.values()) if (changes.has(st) || st.moved()) this.reconcile(p, st, ch(st));
     const doms = [...changes.values()];
     for (const b of doms) b.tainted = b.tainted || b.st.taint !== null;
-    this.last = { doms, pci: this.pciFacts(p, op, result), drained: this.drained(p) };
+    this.last = { doms, pci: this.pciFacts(p, op, result), drained: this.drained(p), iovaState: this.iovaState };
     for (const st of changes.keys()) st.snap = st.take();
     return this.last;
   }
@@ -101,6 +114,10 @@ class IommuTracker {
   // ---- the op --------------------------------------------------------------------------------
 
   private interpret(p: Platform, op: ResolvedOp, r: OpResult, ch: (st: DomState) => Builder): void {
+    if (isIovaApiOp(op)) {
+      this.iovaState = this.iovaOps.interpret(op, r, (dev) => this.dmaDom(p, dev), ch);
+      return;
+    }
     if ('dev' in op && typeof op.dev === 'string') {
       const st = this.dmaDom(p, op.dev);
       if (!st) return;
@@ -165,6 +182,8 @@ class IommuTracker {
     if (v && b.frees.length) this.observeFreed(st, b);
     b.classes = new Set([...b.nodes.map((n) => sizeClass(n.pages)), ...b.frees.map((f) => sizeClass(f.pages))]);
     if (b.cacheFlushMax !== undefined) b.cacheFlush = b.cacheFlushMax;
+    // A fresh node from the tree ends the §3.11 destroy quirk at its pfn.
+    for (const n of b.nodes) if (n.fromCache === false) st.quirk.delete(n.lo);
   }
 
   /** I-A11's claim for a failure the caller saw, with the max32 shortcut excuse of iova-check.ts. */
@@ -212,7 +231,7 @@ class IommuTracker {
       }
       for (const e of shadow.splice(0, out)) {
         st.fqByLo.delete(e.lo);
-        b.retired.push({ e, flushed: st.epoch > e.epoch, iotlb: iotlbCount(st, e.lo << st.shift, (e.lo + e.pages) << st.shift) });
+        b.retired.push({ e, flushed: st.epoch > e.epoch, iotlb: iotlbCount(st, e.lo << st.shift, (e.lo + e.pages) << st.shift), iovaApi: st.iovaQueued.delete(e.lo) });
         b.frees.push({ lo: e.lo, pages: e.pages, via: 'retire' });
       }
       gone += out;

@@ -7,6 +7,7 @@ import { DMA_IOMMU_INVARIANTS } from './dma-iommu';
 import type { InvariantFactory } from './invariant';
 import { IOMMU_INVARIANTS } from './iommu';
 import { IOVA_INVARIANTS } from './iova';
+import { IOVA_API_INVARIANTS } from './iova-api';
 import { MAPPING_INVARIANTS } from './mapping';
 import { PGTABLE_INVARIANTS } from './pgtable';
 import { SWIOTLB_INVARIANTS } from './swiotlb';
@@ -18,9 +19,10 @@ export const INVARIANTS: readonly InvariantFactory[] = [
   ...COHERENCE_INVARIANTS,
   ...BATCHED_INVARIANTS,
   ...DEBUG_INVARIANTS,
-  // IOMMU layers (iommu.md §2.14, §3.13, §4.10, §5.9, §6.5): IOMMU devices only
+  // IOMMU layers (iommu.md §2.14, §3.13, §4.10, §5.9, §6.5; the IOVA-based API §3.11): IOMMU devices only
   ...IOVA_INVARIANTS,
   ...DMA_IOMMU_INVARIANTS,
   ...IOMMU_INVARIANTS,
   ...PGTABLE_INVARIANTS,
+  ...IOVA_API_INVARIANTS,
 ];

@@ -13,7 +13,7 @@ import { hasAttr, type Device, type DmaAttrs, type DmaDirection } from '../dma/t
 import { newGather } from './io-pgtable';
 import { iommu_iotlb_sync, iommu_iova_to_phys, iommu_map_nosync, iommu_sync_map, iommu_unmap_fast } from './iommu';
 import type { DmaDomain } from './iommu-devices';
-import { dev_use_swiotlb, dma_info_to_prot, iommu_dma_alloc_iova, iommu_dma_free_iova, type IommuDmaEnv } from './dma-iommu';
+import { dev_is_untrusted, dev_use_swiotlb, dma_info_to_prot, iommu_dma_alloc_iova, iommu_dma_free_iova, type IommuDmaEnv } from './dma-iommu';
 
 export const DMA_IOVA_USE_SWIOTLB = 1n << 63n;
 
@@ -87,12 +87,14 @@ export function dma_iova_try_alloc(env: IommuDmaEnv, dev: Device, d: DmaDomain |
   return true;
 }
 
-/** Records a link, reporting links outside the allocation or over an earlier link (iommu.md §6.3). */
-function admit(env: IommuDmaEnv, dev: Device, d: DmaDomain, s: DmaIovaState, offset: bigint, size: bigint): boolean {
-  const sp = pad(d, s.addr);
-  const limit = align(d, dma_iova_size(s) + sp) - sp;
-  if (offset + size > limit) {
-    contract(env, dev, 'CONTRACT_IOVA_LINK_OUT_OF_RANGE', `dma_iova_link of [0x${offset.toString(16)}, +0x${size.toString(16)}) runs past the 0x${dma_iova_size(s).toString(16)} bytes allocated: the kernel does not check, and would map IOVA that belongs to other allocations`);
+/**
+ * Checks a link against the allocation, reporting links past it or over an earlier link (iommu.md §6.3).
+ * The bound is the try_alloc size: offset + size <= dma_iova_size(state), that is the linked IOVA, from
+ * the granule start, stays inside dma_iova_size plus the head pad (§3.11 step 6).
+ */
+function admit(env: IommuDmaEnv, dev: Device, _d: DmaDomain, s: DmaIovaState, offset: bigint, size: bigint): boolean {
+  if (offset + size > dma_iova_size(s)) {
+    contract(env, dev, 'CONTRACT_IOVA_LINK_OUT_OF_RANGE', `dma_iova_link of [0x${offset.toString(16)}, +0x${size.toString(16)}) runs past the 0x${dma_iova_size(s).toString(16)} bytes given to dma_iova_try_alloc: the kernel does not check, and could map IOVA that belongs to other allocations`);
     return false;
   }
   const prev = s.links.getPairOrNextLower(offset + size - 1n);
@@ -110,14 +112,29 @@ function __dma_iova_link(env: IommuDmaEnv, dev: Device, d: DmaDomain, iova: bigi
   return iommu_map_nosync(d.domain, iova, phys, size, dma_info_to_prot(dir, coherent, attrs, linux));
 }
 
-/** iommu_dma_iova_bounce_and_link: one bounce slot for a piece that is not granule-aligned. */
-function bounce_and_link(env: IommuDmaEnv, dev: Device, d: DmaDomain, iova: bigint, phys: bigint, bounce_len: bigint, dir: DmaDirection, attrs: DmaAttrs, linux: string): number {
+/**
+ * iommu_dma_iova_bounce_and_link: one bounce slot for a piece that is not granule-aligned, through
+ * iommu_dma_map_swiotlb (the helper iommu_dma_map_phys uses, iommu.md §3.6 step 2b-2d): an inactive
+ * pool warns and fails, and untrusted devices get the rest of the bounce granule zeroed. The link uses
+ * the caller's @iova_start_pad (the original phys's offset; 0 for the tail), as the kernel does, so a
+ * bounce slot that lost that offset (min_align_mask < G - 1) makes the link fail with -EINVAL (§7 item 2).
+ */
+function bounce_and_link(env: IommuDmaEnv, dev: Device, d: DmaDomain, iova: bigint, phys: bigint, bounce_len: bigint, dir: DmaDirection, attrs: DmaAttrs, linux: string, iova_start_pad: bigint): number {
   const pool = env.swiotlb;
-  if (!pool || pool.nslabs === 0) return ENOMEM;
+  if (!pool || pool.nslabs === 0) {
+    env.warn.warn('kernel', 'WARN_SWIOTLB_INACTIVE_UNALIGNED', 'DMA bounce buffers are inactive, unable to map unaligned transaction.', dev.name);
+    return ENOMEM;
+  }
   const bounce = pool.swiotlb_tbl_map_single(dev, phys, bounce_len, granule(d) - 1n, dir, attrs);
   if (bounce === (1n << 64n) - 1n) return ENOMEM;
-  const sp = pad(d, bounce);
-  const ret = __dma_iova_link(env, dev, d, iova - sp, bounce - sp, align(d, bounce_len + sp), dir, attrs, linux);
+  if (dev_is_untrusted(dev)) {
+    // "Untrusted devices should not see padding areas with random leftover kernel data."
+    const start = align_down(d, bounce);
+    if (bounce > start) env.cache.write(start, new Uint8Array(Number(bounce - start)));
+    const end = bounce + bounce_len;
+    if (align(d, end) > end) env.cache.write(end, new Uint8Array(Number(align(d, end) - end)));
+  }
+  const ret = __dma_iova_link(env, dev, d, iova - iova_start_pad, bounce - iova_start_pad, align(d, bounce_len + iova_start_pad), dir, attrs, linux);
   if (ret) pool.swiotlb_tbl_unmap_single(dev, bounce, bounce_len, dir, attrs | (1 << 5));
   return ret;
 }
@@ -132,7 +149,7 @@ function link_swiotlb(env: IommuDmaEnv, dev: Device, d: DmaDomain, s: DmaIovaSta
   let ret = 0;
   if (sp) {
     const b = size < G - sp ? size : G - sp;
-    ret = bounce_and_link(env, dev, d, addr, phys, b, dir, attrs, linux);
+    ret = bounce_and_link(env, dev, d, addr, phys, b, dir, attrs, linux, sp);
     if (ret) return ret;
     s.__size |= DMA_IOVA_USE_SWIOTLB;
     mapped += b;
@@ -145,7 +162,7 @@ function link_swiotlb(env: IommuDmaEnv, dev: Device, d: DmaDomain, s: DmaIovaSta
     mapped += middle;
   }
   if (ep) {
-    ret = bounce_and_link(env, dev, d, addr + mapped, phys + mapped, ep, dir, attrs, linux);
+    ret = bounce_and_link(env, dev, d, addr + mapped, phys + mapped, ep, dir, attrs, linux, 0n);
     if (ret) return unlink_after_error(env, dev, d, s, offset, mapped, dir, attrs, ret);
     s.__size |= DMA_IOVA_USE_SWIOTLB;
   }
@@ -171,14 +188,20 @@ export function dma_iova_link(env: IommuDmaEnv, dev: Device, d: DmaDomain, s: Dm
     return EIO;
   }
   const requireCoherent = hasAttr(attrs, 'DMA_ATTR_REQUIRE_COHERENT');
-  if (requireCoherent && ((s.__size & DMA_IOVA_USE_SWIOTLB) !== 0n || !dev.dma_coherent)) return EOPNOTSUPP;
+  if (requireCoherent && (s.__size & DMA_IOVA_USE_SWIOTLB) !== 0n) {
+    env.warn.warn('kernel', 'WARN_IOVA_LINK_REQUIRE_COHERENT_SWIOTLB', 'dma_iova_link: DMA_ATTR_REQUIRE_COHERENT on a state that already bounced through swiotlb', dev.name);
+    return EOPNOTSUPP;
+  }
+  if (requireCoherent && !dev.dma_coherent) return EOPNOTSUPP;
   if (!admit(env, dev, d, s, offset, size)) return EINVAL;
   let ret: number;
   if (dev_use_swiotlb(env, dev, size, dir) && pad(d, phys | size) !== 0n) {
     if (hasAttr(attrs, 'DMA_ATTR_MMIO') || requireCoherent) return EPERM;
     ret = link_swiotlb(env, dev, d, s, phys, offset, size, dir, attrs, linux);
   } else {
-    ret = __dma_iova_link(env, dev, d, s.addr + offset - sp, phys - sp, align(d, size + sp), dir, attrs, linux);
+    const at = env.faults?.has('iova-link-ignores-offset') ? 0n : offset;
+    const len = align(d, size + (env.faults?.has('iova-link-drops-head-pad') ? 0n : sp));
+    ret = __dma_iova_link(env, dev, d, s.addr + at - sp, phys - sp, len, dir, attrs, linux);
   }
   if (ret === 0) s.links.set(offset, offset + size);
   return ret;
@@ -223,8 +246,9 @@ function __iommu_dma_iova_unlink(env: IommuDmaEnv, dev: Device, d: DmaDomain, s:
   const gather = newGather(queued);
   const unmapped = iommu_unmap_fast(d.domain, start, len, gather);
   if (unmapped !== len) env.warn.warn('kernel', 'WARN_IOMMU_DMA_UNMAP_SHORT', `WARN_ON(unmapped != size): unmapped 0x${unmapped.toString(16)} of 0x${len.toString(16)} at 0x${start.toString(16)}`, dev.name);
-  if (!queued) iommu_iotlb_sync(d.domain, gather);
-  if (free_iova) iommu_dma_free_iova(env, d, start, len, queued);
+  if (!queued && !(!free_iova && env.faults?.has('iova-unlink-no-sync'))) iommu_iotlb_sync(d.domain, gather);
+  const freeLen = env.faults?.has('iova-destroy-frees-alloc-size') ? align(d, dma_iova_size(s) + sp) : len;
+  if (free_iova) iommu_dma_free_iova(env, d, start, freeLen, queued && !env.faults?.has('iova-destroy-bypasses-fq'));
 }
 
 /** Forgets the links inside [offset, offset + size). */
@@ -266,9 +290,27 @@ export function dma_iova_destroy(env: IommuDmaEnv, dev: Device, d: DmaDomain, s:
     contract(env, dev, 'CONTRACT_IOVA_DESTROY_LENGTH', `dma_iova_destroy with mapped_len 0x${mapped_len.toString(16)}, but links reach 0x${end.toString(16)}: the kernel would free IOVA that still translates; not destroyed`);
     return;
   }
+  // A granule below the last link that nothing maps: the kernel's unmap stops at the first hole
+  // (iommu.md §4.5), so the links after it would stay mapped over freed IOVA.
+  const sp = pad(d, s.addr);
+  let covered = s.addr - sp;
+  let hole: bigint | undefined;
+  s.links.forEachPair((k, v) => {
+    if (hole === undefined && align_down(d, s.addr + k) > covered) hole = covered;
+    if (align(d, s.addr + v) > covered) covered = align(d, s.addr + v);
+  });
+  if (hole !== undefined) {
+    contract(env, dev, 'CONTRACT_IOVA_DESTROY_LENGTH', `dma_iova_destroy with mapped_len 0x${mapped_len.toString(16)}, but nothing is linked at 0x${hole.toString(16)}, below links that reach 0x${end.toString(16)}: the kernel's unmap would stop there and free IOVA that still translates; not destroyed`);
+    return;
+  }
+  if (align(d, mapped_len + sp) > align(d, dma_iova_size(s) + sp)) {
+    contract(env, dev, 'CONTRACT_IOVA_DESTROY_LENGTH', `dma_iova_destroy with mapped_len 0x${mapped_len.toString(16)}, past the 0x${dma_iova_size(s).toString(16)} bytes allocated: the kernel would free IOVA of other allocations; not destroyed`);
+    return;
+  }
   if (end < mapped_len) contract(env, dev, 'CONTRACT_IOVA_DESTROY_LENGTH', `dma_iova_destroy with mapped_len 0x${mapped_len.toString(16)}, but only 0x${end.toString(16)} bytes are linked`);
   __iommu_dma_iova_unlink(env, dev, d, s, 0n, mapped_len, dir, attrs, true);
   s.links.clear();
   s.freed = true;
+  if (env.faults?.has('iova-destroy-clears-state')) s.__size = 0n;
 }
 
