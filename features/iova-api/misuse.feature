@@ -212,3 +212,26 @@ Feature: Misuse of the IOVA-based API the kernel does not check: the model's con
     Then the result has leaves 0
     When the kernel calls iommu_info with domain nic
     Then the result has leaves 0
+
+  @U1 @I-D12 @iommu-6.3
+  Scenario: Unlinking part of a link is refused, so no byte keeps translating unnoticed
+    The kernel would unmap the granules asked for and leave the rest of the
+    link mapped; a later dma_iova_free would then free IOVA that still
+    translates. The model reports the cut and unlinks nothing.
+    When "nic" calls dma_iova_try_alloc with state s phys 0 size 0x3000
+    And "nic" calls dma_iova_link with state s phys 0x2000_0000 offset 0 size 0x3000 dir DMA_TO_DEVICE
+    And "nic" calls dma_iova_unlink with state s offset 0 size 0x1000 dir DMA_TO_DEVICE
+    Then the warnings are CONTRACT_IOVA_UNLINK_RANGE
+    When "nic" calls device_read with dma_addr $s size 16
+    Then it succeeds
+    When "nic" calls dma_iova_unlink with state s offset 0 size 0x3000 dir DMA_TO_DEVICE
+    Then there are no warnings
+    When "nic" calls dma_iova_free with state s
+    Then there are no warnings
+
+  @U1 @iommu-6.3
+  Scenario: A first link whose offset in the granule differs from try_alloc's is reported
+    When "nic" calls dma_iova_try_alloc with state s phys 0x1000_0200 size 0x1000
+    And "nic" calls dma_iova_link with state s phys 0x2000_0400 offset 0 size 0x1000 dir DMA_TO_DEVICE
+    Then it fails with -EINVAL
+    And the warnings include CONTRACT_IOVA_LINK_PAD_MISMATCH

@@ -80,7 +80,7 @@ export function dma_map_phys(p: Platform, dev: Device, kind: SingleKind, phys: b
 /** dma_map_resource: the DMA address is the physical address; no swiotlb (§2.2). */
 function map_resource(p: Platform, dev: Device, phys: bigint, size: bigint, dir: DmaDirection, attrs: DmaAttrs): bigint {
   let addr = phys;
-  if (use_dma_iommu(p, dev)) addr = iommu_dma_map_resource(p, dev, dma_domain(p, dev), phys, size, dir, attrs);
+  if (use_dma_iommu(p, dev)) addr = iommu_dma_map_resource(p, dev, dma_domain(p, dev), phys, size, dir, attrs, dma_get_mask(dev));
   else if (!dma_capable(dev, addr, size)) {
     p.warn.warn('kernel', 'WARN_DMA_ADDR_OVERFLOW', `DMA addr 0x${addr.toString(16)}+${size} overflow (mask 0x${(dev.dma_mask ?? 0n).toString(16)}, bus limit 0x${dev.bus_dma_limit.toString(16)})`, dev.name);
     addr = DMA_MAPPING_ERROR;

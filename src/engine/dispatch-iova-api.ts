@@ -6,6 +6,7 @@ import {
 } from '../iommu/dma-iova';
 import type { DmaDomain } from '../iommu/iommu-devices';
 import type { Device } from '../dma/types';
+import { dma_get_mask } from '../dma/mapping';
 import type { OpOf } from '../ops/types';
 import type { Resolved } from './handles';
 import type { Outcome } from './dispatch';
@@ -55,7 +56,7 @@ export const IOVA_API_HANDLERS: { [N in IovaApiOpName]: Handler<N> } = {
     let s = p.iova_states.get(op.state);
     if (!s) p.iova_states.set(op.state, (s = newIovaState()));
     const d = p.iommu.usesDmaIommu(dev) ? p.iommu.domainOf(dev) : undefined;
-    const ok = dma_iova_try_alloc(p, dev, d, s, op.phys, op.size, dev.dma_mask ?? 0xffff_ffffn);
+    const ok = dma_iova_try_alloc(p, dev, d, s, op.phys, op.size, dma_get_mask(dev));
     return { ok: true, values: { value: ok, addr: s.addr } };
   },
   dma_use_iova: (p, op) => (newest(p), { ok: true, values: { value: dma_use_iova(state(p, op.state)) } }),

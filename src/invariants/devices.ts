@@ -29,11 +29,15 @@ export interface DeviceFacts {
   readonly coherent: boolean;
   /** behind an IOMMU: DMA addresses are IOVAs; the IOMMU invariants (iova.ts, dma-iommu.ts, iommu.ts, pgtable.ts) judge those */
   readonly iommu: boolean;
+  /** The IOMMU granule (smallest page of its pgsize_bitmap), 0 for a direct device. */
+  readonly granule: bigint;
 }
 
 export class PlatformShadow {
   platform: PlatformFacts = { cache_line: 64n, page_size: 4096n, dma_debug: true, linux: 'newest', arch: 'x86_64' };
   private readonly devs = new Map<string, DeviceFacts>();
+  /** IOMMU name → granule, from iommu_add. */
+  private readonly granules = new Map<string, bigint>();
   private gen = 0;
 
   /** Call first thing in every after(), with every op. */
@@ -48,7 +52,13 @@ export class PlatformShadow {
           arch: op.arch ?? 'x86_64',
         };
         this.devs.clear();
+        this.granules.clear();
         return;
+      case 'iommu_add': {
+        const bitmap = op.pgsize_bitmap ?? 0x4020_1000n;
+        if (r.ok) this.granules.set(op.name, bitmap & -bitmap);
+        return;
+      }
       case 'device_add':
         if (!r.ok) return;
         this.devs.set(op.name, {
@@ -59,6 +69,7 @@ export class PlatformShadow {
           dma_range_map: op.dma_range_map ?? null,
           coherent: op.coherent ?? true,
           iommu: op.iommu !== undefined,
+          granule: op.iommu === undefined ? 0n : this.granules.get(op.iommu) ?? 0x1000n,
         });
         return;
       case 'device_remove':
@@ -89,6 +100,18 @@ export class PlatformShadow {
 
 /** The streaming limit: min_not_zero(*dma_mask, bus_dma_limit) (dma_capable, §3.2). */
 export const streamingLimit = (d: DeviceFacts): bigint => min_not_zero(d.dma_mask ?? 0n, d.bus_dma_limit);
+
+/**
+ * The highest byte a mapping may reach. dma-iommu limits by dma_get_mask (a
+ * zero mask reads as 32 bits) and allocates whole granules below
+ * limit >> shift, so its last granule may pass a limit that is not k·G − 1
+ * (iommu.md §3.3; I-D8).
+ */
+export function mappingLimit(d: DeviceFacts): bigint {
+  if (!d.iommu) return streamingLimit(d);
+  const limit = min_not_zero(d.dma_mask ? d.dma_mask : DMA_BIT_MASK(32), d.bus_dma_limit);
+  return limit | (d.granule - 1n);
+}
 
 /** Anything with a dma_range_map: a DeviceFacts, or the model's Device for white-box checkers. */
 export interface HasRangeMap {

@@ -5,7 +5,7 @@
  * is direct; it arrives with dma-iommu.
  */
 import { DMA_BIT_MASK, DMA_MAPPING_ERROR, U64_MAX, min_not_zero } from '../dma/types';
-import { PlatformShadow, streamingLimit, toPhys } from './devices';
+import { PlatformShadow, mappingLimit, toPhys } from './devices';
 import type { AfterOp, InvariantChecker, InvariantFactory, InvariantInfo } from './invariant';
 import { hex, isEngineRefusal, isSgMap, isSingleMap, mappedBy, resultBig, resultNum } from './op-facts';
 
@@ -162,7 +162,7 @@ export const MASK_RESPECTED: InvariantFactory = {
       for (const m of mappedBy(op, result)) {
         const d = shadow.device(m.dev);
         if (!d || m.size === 0n) continue;
-        const limit = streamingLimit(d);
+        const limit = mappingLimit(d);
         const last = m.dma + m.size - 1n;
         if (last > limit || last > U64_MAX) out.push(`${op.op}${m.kind === 'sg' ? ` entry ${m.index}` : ''}: [${hex(m.dma)}, +${m.size}) ends above the limit ${hex(limit)} of "${m.dev}"`);
       }

@@ -184,9 +184,9 @@ export function iommu_dma_unmap_phys(env: IommuDmaEnv, dev: Device, d: DmaDomain
 }
 
 /** iommu_dma_map_resource (6.12): MMIO, no bounce, no CACHE. */
-export function iommu_dma_map_resource(env: IommuDmaEnv, dev: Device, d: DmaDomain, phys: bigint, size: bigint, dir: DmaDirection, attrs: DmaAttrs): bigint {
+export function iommu_dma_map_resource(env: IommuDmaEnv, dev: Device, d: DmaDomain, phys: bigint, size: bigint, dir: DmaDirection, attrs: DmaAttrs, dma_mask: bigint): bigint {
   const prot = dma_info_to_prot(dir, false, attrs, '6.12') | IOMMU_MMIO;
-  return __iommu_dma_map(env, dev, d, phys, size, prot, dev.dma_mask ?? 0xffff_ffffn);
+  return __iommu_dma_map(env, dev, d, phys, size, prot, dma_mask);
 }
 
 export function iommu_dma_sync_single_for_cpu(env: IommuDmaEnv, dev: Device, d: DmaDomain, handle: bigint, size: bigint, dir: DmaDirection): void {

@@ -183,6 +183,9 @@ function unlink_after_error(env: IommuDmaEnv, dev: Device, d: DmaDomain, s: DmaI
 export function dma_iova_link(env: IommuDmaEnv, dev: Device, d: DmaDomain, s: DmaIovaState, phys: bigint, offset: bigint, size: bigint, dir: DmaDirection, attrs: DmaAttrs, linux: string): number {
   if (!usable(env, dev, s, 'dma_iova_link')) return EINVAL;
   const sp = pad(d, phys);
+  if (offset === 0n && sp !== pad(d, s.addr)) {
+    contract(env, dev, 'CONTRACT_IOVA_LINK_PAD_MISMATCH', `the first dma_iova_link starts 0x${sp.toString(16)} into its granule, but dma_iova_try_alloc was given an offset of 0x${pad(d, s.addr).toString(16)}`);
+  }
   if (sp !== 0n && offset > 0n) {
     env.warn.warn('kernel', 'WARN_IOVA_LINK_UNALIGNED', `dma_iova_link: phys 0x${phys.toString(16)} is not granule-aligned at offset 0x${offset.toString(16)}`, dev.name);
     return EIO;
@@ -261,6 +264,16 @@ function drop_links(s: DmaIovaState, offset: bigint, size: bigint): void {
 /** dma_iova_unlink: unmap [offset, +size) at once (strict even in lazy domains); the IOVA stays reserved. */
 export function dma_iova_unlink(env: IommuDmaEnv, dev: Device, d: DmaDomain, s: DmaIovaState, offset: bigint, size: bigint, dir: DmaDirection, attrs: DmaAttrs): void {
   if (!usable(env, dev, s, 'dma_iova_unlink')) return;
+  // A link cut in two would leave part of it translating once the model forgets it (iommu.md §6.3).
+  let cut: bigint | undefined;
+  const first = s.links.getPairOrNextLower(offset);
+  if (first && first[0] < offset && first[1] > offset) cut = first[0];
+  const last = s.links.getPairOrNextLower(offset + size - 1n);
+  if (last && last[0] < offset + size && last[1] > offset + size) cut = last[0];
+  if (cut !== undefined) {
+    contract(env, dev, 'CONTRACT_IOVA_UNLINK_RANGE', `dma_iova_unlink of [0x${offset.toString(16)}, +0x${size.toString(16)}) cuts the link at 0x${cut.toString(16)}: unlink whole links; not unlinked`);
+    return;
+  }
   __iommu_dma_iova_unlink(env, dev, d, s, offset, size, dir, attrs, false);
   drop_links(s, offset, size);
 }
