@@ -69,7 +69,11 @@ class AreaTally {
 
 export async function check(args: readonly string[]): Promise<number> {
   const paths = args.length ? [...args] : undefined;
-  const { runConfiguration } = await loadConfiguration({ provided: paths ? { paths } : {} });
+  const { runConfiguration } = await loadConfiguration({
+    // Not cucumber.json: its progress dots would drown the summary. Same support code, same strictness.
+    file: false,
+    provided: { requireModule: ['tsx/cjs'], require: ['steps/**/*.ts'], format: ['summary'], strict: true, ...(paths ? { paths } : {}) },
+  });
   const tally = new AreaTally();
   const { success } = await runCucumber(runConfiguration, undefined, (env) => tally.onMessage(env));
   const corpus = replayCorpus('corpus');

@@ -9,7 +9,7 @@ import { check } from './check';
 import { explainFile, replayFile } from './files';
 
 const USAGE = `usage:
-  dmaspec [check]          run every feature and replay corpus/ on the built-in platforms
+  dmaspec [check [PATH...]] run every feature (or those under PATH) and replay corpus/
   dmaspec replay FILE.json replay an op list; one JSON result per line
   dmaspec explain FILE.json print an op list as a Gherkin scenario
 `;
