@@ -2,12 +2,13 @@
  * A plain World, fresh for every scenario (cucumber-js builds one per test
  * case): one engine, the last step's outcome, and nothing shared.
  */
-import { setWorldConstructor, World, type IWorldOptions } from '@cucumber/cucumber';
+import { Before, setWorldConstructor, World, type IWorldOptions } from '@cucumber/cucumber';
+import { FAULT_NAMES, type FaultName } from '../src/faults';
 import { Engine, type StepOutcome } from '../src/engine/engine';
 import type { Op } from '../src/ops/types';
 
 export class DmaWorld extends World {
-  readonly engine = new Engine();
+  engine = new Engine();
   last: StepOutcome | undefined;
 
   constructor(options: IWorldOptions) {
@@ -31,3 +32,14 @@ export class DmaWorld extends World {
 }
 
 setWorldConstructor(DmaWorld);
+
+/**
+ * `@fault:NAME` plants a model fault for one scenario: that is how a fuzz
+ * finding against a planted fault replays to the same failure.
+ */
+Before(function (this: DmaWorld, { pickle }) {
+  const faults = pickle.tags.map((t) => t.name).filter((n) => n.startsWith('@fault:')).map((n) => n.slice('@fault:'.length));
+  const unknown = faults.filter((f) => !(FAULT_NAMES as readonly string[]).includes(f));
+  if (unknown.length) throw new Error(`unknown planted fault(s): ${unknown.join(', ')} (src/faults.ts lists them)`);
+  if (faults.length) this.engine = new Engine({ faults: faults as FaultName[] });
+});

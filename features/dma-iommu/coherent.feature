@@ -103,3 +103,17 @@ Feature: dma_alloc_coherent through an IOMMU: pages from anywhere, an IOVA under
       | mode   | what                                                  | syncs | pending | access            |
       | strict | unmapped and invalidated at once                      | 1     | 0       | the device faults |
       | lazy   | unmapped, the IOVA queued, the stale entry still live | 0     | 1       | it succeeds       |
+
+  @R5 @I-A8 @fuzz
+  Scenario: dma_pool blocks come from coherent pages mapped through the IOMMU (a fuzz finding)
+    The first campaign found the checker losing track of the IOVA a pool's
+    backing page takes: dma_pool_alloc calls dma_alloc_coherent itself, so
+    no op names that allocation.
+    Given a platform
+    And the kernel calls iommu_add with name iommu1
+    And a device "d2" with iommu iommu1
+    When "d2" calls dma_pool_create with name pool0 size 1
+    And the kernel calls dma_pool_alloc with pool pool0 as b
+    Then the result has dma_addr 0xFFFFF000
+    When "d2" calls device_write with dma_addr $b data 5a
+    Then it succeeds

@@ -7,11 +7,14 @@
  */
 import { check } from './check';
 import { explainFile, replayFile } from './files';
+import { fuzz } from './fuzz';
 
 const USAGE = `usage:
   dmaspec [check [PATH...]] run every feature (or those under PATH) and replay corpus/
   dmaspec replay FILE.json replay an op list; one JSON result per line
   dmaspec explain FILE.json print an op list as a Gherkin scenario
+  dmaspec fuzz [--time 60s] [--runs N] [--seed S] [--platform mix|random|NAME|FILE.json]
+               [--corpus DIR] [--out DIR]   a fuzz campaign; findings as JSON + .feature
 `;
 
 export async function main(argv: readonly string[]): Promise<number> {
@@ -19,6 +22,8 @@ export async function main(argv: readonly string[]): Promise<number> {
   switch (cmd) {
     case 'check':
       return check(rest);
+    case 'fuzz':
+      return fuzz(rest);
     case 'replay':
       return rest.length === 1 ? replayFile(rest[0]) : usage();
     case 'explain':

@@ -118,6 +118,25 @@ class IommuTracker {
       this.iovaState = this.iovaOps.interpret(op, r, (dev) => this.dmaDom(p, dev), ch);
       return;
     }
+    if ('pool' in op && typeof op.pool === 'string') {
+      // model: dma_pool pages are coherent allocations the ops do not name; until the shadow
+      // follows them, a pool on a dma-iommu device stops the domain's state-dependent checks.
+      const dev = p.pools.get(op.pool)?.dev;
+      const st = dev ? this.dmaDom(p, dev.name) : undefined;
+      if (st && st.taint === null) {
+        ch(st);
+        st.taint = `dma_pool "${op.pool}" allocates IOVA the checker does not follow yet`;
+      }
+      return;
+    }
+    if (op.op === 'dma_pool_create') {
+      const st = this.dmaDom(p, op.dev);
+      if (st && st.taint === null) {
+        ch(st);
+        st.taint = `dma_pool "${op.name}" allocates IOVA the checker does not follow yet`;
+      }
+      return;
+    }
     if ('dev' in op && typeof op.dev === 'string') {
       const st = this.dmaDom(p, op.dev);
       if (!st) return;
