@@ -36,6 +36,14 @@ export class Undefined extends Error {
   }
 }
 
+/** Probes copy real bytes: one is bounded like byte data in ops (64 MiB). */
+const MAX_PROBE = 1n << 26n;
+
+function checkProbe(start: bigint, size: bigint): void {
+  checkRange(start, size);
+  if (size > MAX_PROBE) throw new ConfigError('size', `a probe reads at most ${MAX_PROBE} bytes (got ${size})`);
+}
+
 function checkRange(start: bigint, size: bigint): void {
   if (size === 0n) throw new Undefined('UNDEFINED_SIZE_ZERO', 'size 0: the kernel computes end = addr - 1 and swiotlb would BUG (dma-core.md §10.6)');
   if (start + size - 1n > U64_MAX) throw new Undefined('UNDEFINED_ADDRESS_WRAP', 'addr + size wraps past 2^64 (dma-core.md §10.6)');
@@ -259,13 +267,14 @@ const CORE_HANDLERS: Handlers = {
     return OK;
   },
   cpu_read: (p, op) => {
-    checkRange(op.phys, op.size);
+    checkProbe(op.phys, op.size);
     return ok({ data: formatData(p.cache.read(op.phys, Number(op.size))) });
   },
-  cpu_speculate: (p, op) => (checkRange(op.phys, op.size), p.cache.speculate(op.phys, Number(op.size)), OK),
-  cpu_evict: (p, op) => (checkRange(op.phys, op.size), p.cache.evict(op.phys, Number(op.size)), OK),
+  cpu_speculate: (p, op) => (checkProbe(op.phys, op.size), p.cache.speculate(op.phys, Number(op.size)), OK),
+  cpu_evict: (p, op) => (checkProbe(op.phys, op.size), p.cache.evict(op.phys, Number(op.size)), OK),
   device_read: (p, op) => {
     const d = dev(p, op.dev);
+    checkProbe(op.dma_addr, op.size);
     const pieces = deviceTarget(p, d, op.dma_addr, op.size, false);
     if (pieces === undefined) return err('FAULT', true);
     const out = new Uint8Array(Number(op.size));
@@ -294,6 +303,8 @@ const CORE_HANDLERS: Handlers = {
 function pool(p: Platform, name: string) {
   const pl = p.pools.get(name);
   if (!pl) throw new ConfigError('pool', `no pool "${name}" (create it with dma_pool_create)`);
+  // Like any op on a removed device, an op on its pool names something that no longer exists.
+  if (p.devices.get(pl.dev.name) !== pl.dev) throw new ConfigError('pool', `pool "${name}" belongs to device "${pl.dev.name}", which was removed`);
   return pl;
 }
 

@@ -148,8 +148,16 @@ function nudge(rng: Rng, v: bigint): bigint {
   return out < 0n ? 0n : out > U64_MAX ? U64_MAX : out;
 }
 
-/** A new value for a numeric argument, chosen by what the argument means. */
-function interesting(rng: Rng, field: string, v: bigint): bigint {
+/** Probes copy real bytes: the engine refuses more than 64 MiB at once (an input error, not a finding). */
+const MAX_PROBE = 1n << 26n;
+
+/** A new value for a numeric argument of @op, chosen by what the argument means. */
+function interesting(rng: Rng, op: OpName, field: string, v: bigint): bigint {
+  const out = pickInteresting(rng, field, v);
+  return OPS[op].layer === 'probe' && field === 'size' && out > MAX_PROBE ? MAX_PROBE : out;
+}
+
+function pickInteresting(rng: Rng, field: string, v: bigint): bigint {
   if (rng.chance(0.35)) return nudge(rng, v);
   if ((field.endsWith('mask') && field !== 'segment_boundary_mask' && field !== 'min_align_mask') || field === 'bus_dma_limit') return rng.pick(MASK_EDGES);
   if (field === 'segment_boundary_mask') return rng.pick(BOUNDARY_MASKS);
@@ -177,12 +185,13 @@ function tweak(rng: Rng, ops: Ops, setup: number): Ops {
   if (fields.length === 0) return out;
   const field = rng.pick(fields);
   const old = rec[field];
-  const next = retune(rng, field, old, ops, i);
+  const next = retune(rng, op.op, field, old, ops, i);
   out[i] = { ...rec, [field]: next } as unknown as Op;
   if (typeof old === 'bigint' && typeof next === 'bigint' && SIZE_FIELDS.has(field) && rng.chance(0.5)) {
     for (let j = setup; j < out.length; j++) {
       const r = out[j] as unknown as Record<string, unknown>;
-      for (const f of SIZE_FIELDS) if (r[f] === old) out[j] = { ...r, [f]: next } as unknown as Op;
+      const capped = OPS[out[j]!.op].layer === 'probe' && next > MAX_PROBE;
+      for (const f of SIZE_FIELDS) if (r[f] === old && !capped) out[j] = { ...r, [f]: next } as unknown as Op;
     }
   }
   return out;
@@ -199,8 +208,8 @@ function tweakable(v: unknown, field: string): boolean {
   return field === 'sg' && Array.isArray(v);
 }
 
-function retune(rng: Rng, field: string, v: unknown, ops: Ops, at: number): unknown {
-  if (typeof v === 'bigint') return interesting(rng, field, v);
+function retune(rng: Rng, op: OpName, field: string, v: unknown, ops: Ops, at: number): unknown {
+  if (typeof v === 'bigint') return interesting(rng, op, field, v);
   if (isHandleRef(v)) return { ...v, offset: rng.chance(0.5) ? 0n : rng.pick([1n, 64n, 0x7ffn, 0x800n, 0xfffn, 0x1000n, 0x1001n]) };
   if (field === 'nents') return 1 + rng.int(Math.max(1, sgLengthAt(ops, at)));
   if (field === 'times') return rng.pick(TIMES);
@@ -212,7 +221,7 @@ function retune(rng: Rng, field: string, v: unknown, ops: Ops, at: number): unkn
     const k = rng.int(ents.length);
     const e = ents[k]!;
     const key = rng.chance(0.5) ? 'length' : 'phys';
-    if (typeof e[key] === 'bigint') ents[k] = { ...e, [key]: key === 'length' ? interesting(rng, 'size', e[key] as bigint) || 1n : nudge(rng, e[key] as bigint) };
+    if (typeof e[key] === 'bigint') ents[k] = { ...e, [key]: key === 'length' ? interesting(rng, op, 'size', e[key] as bigint) || 1n : nudge(rng, e[key] as bigint) };
     return ents;
   }
   return v;

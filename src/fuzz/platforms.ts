@@ -321,24 +321,27 @@ export function dmaReachable(dev: DeviceShape, mask: bigint, phys: bigint, size:
 }
 
 /**
- * arenas - where a driver's own buffers may live: the lower half of every RAM
- * bank, clear of the pool and of the top-down page allocator (coherent memory
- * and dma_pools come from the top of each zone, ZONE_DMA's from below 16 MiB).
+ * arenas - where a driver's own buffers may live: the lower half of every zone
+ * piece of every RAM bank (below 16 MiB, below 4 GiB, above), clear of the pool.
+ * The page allocator behind coherent memory and dma_pools fills each zone from
+ * the top (mm/page-alloc.ts), so the two never meet.
  */
 export function arenas(plat: PlatformShape): Range[] {
   const out: Range[] = [];
+  const page = plat.page_size;
   const cut = (r: Range, hole: Range): Range[] =>
     hole.hi <= r.lo || hole.lo >= r.hi ? [r] : [{ lo: r.lo, hi: hole.lo > r.lo ? hole.lo : r.lo }, { lo: hole.hi < r.hi ? hole.hi : r.hi, hi: r.hi }];
   for (const bank of plat.ram) {
-    const lo = bank.lo > M ? bank.lo : M;
-    let pieces: Range[] = [{ lo, hi: bank.lo + (bank.hi - bank.lo) / 2n }];
-    pieces = pieces.flatMap((r) => cut(r, { lo: 8n * M, hi: 16n * M }));
-    if (plat.swiotlb) pieces = pieces.flatMap((r) => cut(r, plat.swiotlb!));
-    const page = plat.page_size;
-    for (const r of pieces) {
-      const a = ((r.lo + page - 1n) / page) * page;
-      const b = (r.hi / page) * page;
-      if (b - a >= 0x1_0000n) out.push({ lo: a, hi: b });
+    const edges = [bank.lo, ...[16n * M, 4n * G].filter((e) => e > bank.lo && e < bank.hi), bank.hi];
+    for (let i = 0; i + 1 < edges.length; i++) {
+      const lo = edges[i]! > M ? edges[i]! : M;
+      let pieces: Range[] = [{ lo, hi: edges[i]! + (edges[i + 1]! - edges[i]!) / 2n }];
+      if (plat.swiotlb) pieces = pieces.flatMap((r) => cut(r, plat.swiotlb!));
+      for (const r of pieces) {
+        const a = ((r.lo + page - 1n) / page) * page;
+        const b = (r.hi / page) * page;
+        if (b - a >= 0x1_0000n) out.push({ lo: a, hi: b });
+      }
     }
   }
   return out;

@@ -125,7 +125,7 @@ class IommuTracker {
       const st = dev ? this.dmaDom(p, dev.name) : undefined;
       if (st && st.taint === null) {
         ch(st);
-        st.taint = `dma_pool "${op.pool}" allocates IOVA the checker does not follow yet`;
+        st.stop(`dma_pool "${op.pool}" allocates IOVA the checker does not follow yet`);
       }
       return;
     }
@@ -133,14 +133,22 @@ class IommuTracker {
       const st = this.dmaDom(p, op.dev);
       if (st && st.taint === null) {
         ch(st);
-        st.taint = `dma_pool "${op.name}" allocates IOVA the checker does not follow yet`;
+        st.stop(`dma_pool "${op.name}" allocates IOVA the checker does not follow yet`);
       }
       return;
     }
     if ('dev' in op && typeof op.dev === 'string') {
       const st = this.dmaDom(p, op.dev);
       if (!st) return;
-      this.dmaOps.interpret(st, ch(st), p.devices.get(op.dev)!, op, r);
+      const b = ch(st);
+      // A buffer past the IOMMU's output size: arm_lpae_map_pages checks only each call's first
+      // paddr, so the kernel maps wrapped output addresses — no translation to expect.
+      const oas = st.dd?.iommu.oas;
+      if (oas !== undefined && 'phys' in op && typeof op.phys === 'bigint' && 'size' in op && typeof op.size === 'bigint' && op.phys + op.size > 1n << BigInt(oas)) {
+        st.stop(`${op.op} of a buffer beyond the ${oas}-bit output address size`);
+        return;
+      }
+      this.dmaOps.interpret(st, b, p.devices.get(op.dev)!, op, r);
       return;
     }
     if (!('domain' in op) || typeof op.domain !== 'string') return;

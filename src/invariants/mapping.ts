@@ -42,7 +42,8 @@ export const MAP_RESULT_RECORDED: InvariantFactory = {
           if (dbgOn && nowLive !== live + 1) out.push(`${op.op} returned ${hex(dma)} but dma-debug live entries went ${live} → ${nowLive}`);
           const pool = p.swiotlb;
           const tlb = toPhys(p.devices.get(op.dev), dma);
-          if (pool && op.op !== 'dma_map_resource' && p.devices.get(op.dev)?.iommu === null && pool.is_swiotlb_buffer(tlb)) {
+          // tlb === phys: a direct map of memory that happens to lie in the pool (driver misuse), not a bounce.
+          if (pool && op.op !== 'dma_map_resource' && p.devices.get(op.dev)?.iommu === null && tlb !== op.phys && pool.is_swiotlb_buffer(tlb)) {
             const orig = pool.view.orig_addr[Number((tlb - pool.start) >> 11n)];
             if (orig !== op.phys) out.push(`${op.op} returned bounce address ${hex(dma)} whose slot records orig ${orig === undefined ? 'nothing' : hex(orig)}, not ${hex(op.phys)}`);
           }
@@ -170,7 +171,8 @@ export const MASK_RESPECTED: InvariantFactory = {
         const d = shadow.device(op.dev);
         const dma = resultBig(result, 'dma_addr');
         if (d && dma !== undefined) {
-          const limit = min_not_zero(d.coherent_dma_mask, d.bus_dma_limit);
+          // Through an IOMMU the last granule may pass a limit that is not k·G − 1 (iommu.md §3.3).
+          const limit = min_not_zero(d.coherent_dma_mask, d.bus_dma_limit) | (d.iommu ? d.granule - 1n : 0n);
           if (dma + op.size - 1n > limit) out.push(`dma_alloc_coherent: [${hex(dma)}, +${op.size}) ends above the coherent limit ${hex(limit)} of "${op.dev}"`);
         }
       }

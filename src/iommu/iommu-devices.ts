@@ -4,7 +4,7 @@
  * §4.1). One platform has one IommuRegistry; the IOVA allocator and the page
  * tables hang off the DMA domains it creates.
  */
-import { alloc_io_pgtable_arm_lpae_s1 } from './io-pgtable-arm';
+import { alloc_io_pgtable_arm_lpae_s1, arm_lpae_geometry } from './io-pgtable-arm';
 import { IommuDomain, iommu_flush_iotlb_all, type IommuDomainType } from './iommu';
 import { IovaDomain } from './iova';
 import type { IovaTimers } from './iova-types';
@@ -75,6 +75,10 @@ export class IommuRegistry {
   add(cfg: IommuConfig): void {
     if (this.iommus.has(cfg.name)) throw new ConfigProblem('name', `an IOMMU "${cfg.name}" exists already`);
     if (cfg.pgsize_bitmap === 0n) throw new ConfigProblem('pgsize_bitmap', 'must not be empty');
+    // alloc_io_pgtable_ops fails (the driver gets -ENOMEM) for sizes or address widths LPAE cannot do.
+    if (!arm_lpae_geometry({ pgsize_bitmap: cfg.pgsize_bitmap, ias: cfg.ias, oas: cfg.oas, page_size: this.env.page_size })) {
+      throw new ConfigProblem('pgsize_bitmap', `no ARM LPAE stage-1 table fits pgsize_bitmap 0x${cfg.pgsize_bitmap.toString(16)}, ias ${cfg.ias}, oas ${cfg.oas} with ${this.env.page_size}-byte pages (io-pgtable allocation fails)`);
+    }
     this.iommus.set(cfg.name, cfg);
     this.domain_alloc(cfg.name, cfg.name, 'UNMANAGED');
   }
