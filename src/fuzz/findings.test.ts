@@ -11,25 +11,20 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { parseStep } from '../ops/gherkin';
+import { parseStep, parseSteps } from '../ops/gherkin';
+import { printedInput } from './corpus';
 import { parseOpList, printOp } from '../ops/json';
-import type { Op } from '../ops/types';
 import { execute, failsWith } from './execute';
 import { Findings, findingSlug, loadFindingKeys, saveFinding } from './findings';
 import { minimize } from './minimize';
-import type { Failure, FuzzInput } from './types';
+import type { Failure } from './types';
 
 const ROOT = join(__dirname, '..', '..');
 const FAULT = 'swiotlb-skip-map-copy' as const;
 const KEY = 'SWIOTLB-BOUNCE-FILLED@dma_map_phys';
 
-const steps = (texts: readonly string[]): Op[] =>
-  texts.map((t) => {
-    const op = parseStep(t);
-    if (!op) throw new Error(`not a step: ${t}`);
-    return op;
-  });
-const printed = (ops: FuzzInput): string => JSON.stringify(ops.map(printOp));
+const steps = parseSteps;
+const printed = printedInput;
 
 /** 30 ops: three drivers on arm64; op 16 bounces a FROM_DEVICE buffer of the 32-bit "nic". */
 const SESSION = steps([

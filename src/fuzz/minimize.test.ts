@@ -7,7 +7,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { performance } from 'node:perf_hooks';
 import type { FaultName } from '../faults';
-import { parseStep } from '../ops/gherkin';
+import { parseSteps } from '../ops/gherkin';
+import { printedInput } from './corpus';
 import { printOp } from '../ops/json';
 import { isHandleRef } from '../ops/kinds';
 import type { Op } from '../ops/types';
@@ -15,13 +16,8 @@ import { execute, failsWith } from './execute';
 import { minimize, smallerNumbers } from './minimize';
 import type { FuzzInput } from './types';
 
-const steps = (texts: readonly string[]): Op[] =>
-  texts.map((t) => {
-    const op = parseStep(t);
-    if (!op) throw new Error(`not a step: ${t}`);
-    return op;
-  });
-const printed = (ops: FuzzInput): string => JSON.stringify(ops.map(printOp));
+const steps = parseSteps;
+const printed = printedInput;
 
 /** 25 ops on an SMMU in strict mode: two IOMMU devices, a direct one, single, coherent and sg maps. */
 const IOMMU_SESSION = steps([

@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import { OpParseError } from '../ops/errors';
 import { INVARIANTS } from './registry';
 import { Session } from './session';
+import { DIRS, hexa, rng } from './random-kit';
 
 const RAM = 'ram [{base 0x0, size 4G}, {base 0x1_0000_0000, size 4G}]';
 
@@ -118,18 +119,6 @@ test('all invariants: a realistic session raises no violation', () => {
 // ---- random driver programs -----------------------------------------------------------------
 
 /** xorshift32: deterministic, seeded per program. */
-function rng(seed: number): (n: number) => number {
-  let x = seed >>> 0 || 1;
-  return (n) => {
-    x ^= x << 13; x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5; x >>>= 0;
-    return x % n;
-  };
-}
-
-const hexa = (v: bigint): string => `0x${v.toString(16)}`;
-const DIRS = ['DMA_TO_DEVICE', 'DMA_FROM_DEVICE', 'DMA_BIDIRECTIONAL'] as const;
 
 interface Live { h: string; dev: string; size: bigint; dir: string; sg: boolean }
 

@@ -14,6 +14,7 @@ import assert from 'node:assert/strict';
 import { OpParseError } from '../ops/errors';
 import { INVARIANTS } from './registry';
 import { Session } from './session';
+import { DIRS, hexa, rng } from './random-kit';
 import { IOVA_INVARIANTS } from './iova';
 import { DMA_IOMMU_INVARIANTS } from './dma-iommu';
 import { IOMMU_INVARIANTS } from './iommu';
@@ -103,18 +104,6 @@ test('all invariants: a realistic IOMMU session raises no violation', () => {
 
 // ---- random programs ------------------------------------------------------------------------
 
-function rng(seed: number): (n: number) => number {
-  let x = seed >>> 0 || 1;
-  return (n) => {
-    x ^= x << 13; x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5; x >>>= 0;
-    return x % n;
-  };
-}
-
-const hexa = (v: bigint): string => `0x${v.toString(16)}`;
-const DIRS = ['DMA_TO_DEVICE', 'DMA_FROM_DEVICE', 'DMA_BIDIRECTIONAL'] as const;
 
 interface Live { h: string; dev: string; size: bigint; dir: string; kind: 'single' | 'resource' | 'sg' | 'coherent' }
 

@@ -186,3 +186,12 @@ export function printStep(op: Op): string {
   const actor = op.op.startsWith('cpu_') ? 'the CPU' : 'the kernel';
   return `${actor} calls ${op.op}${printPairs(args, [])}`;
 }
+
+/** Parses step texts (no keywords) into ops; a text that is no op step is an error naming it. */
+export function parseSteps(texts: readonly string[]): Op[] {
+  return texts.map((t) => {
+    const op = parseStep(t);
+    if (!op) throw new OpParseError(`step "${t}"`, 'an op step');
+    return op;
+  });
+}
