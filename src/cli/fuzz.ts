@@ -4,6 +4,9 @@
  * everything and prints the summary.
  */
 import { mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { writeFileAtomic } from '../fuzz/corpus';
+import { campaignReport } from '../fuzz/report';
 import { runCampaign, type CampaignOptions, type CampaignStats } from '../fuzz/campaign';
 import { parseOpList } from '../ops/json';
 import { OpParseError } from '../ops/errors';
@@ -100,6 +103,9 @@ export function fuzz(argv: readonly string[]): number {
     out.write(`finding ${f.failure.key}: ${f.failure.message}\n  found after ${f.execsToFind} execs, minimized to ${f.minimized.length} ops in ${f.minimizeMs} ms\n`);
     for (const file of f.files) out.write(`  ${file}\n`);
   }
+  const report = join(args.out, 'report.html');
+  writeFileAtomic(report, campaignReport(stats, { seed: args.seed }));
+  out.write(`report: ${report}\n`);
   if (stats.findings.length) out.write(`replay one with: npx cucumber-js ${stats.findings[0].files.find((x) => x.endsWith('.feature')) ?? '<file>.feature'}\n`);
   return stats.findings.length ? 1 : 0;
 }
