@@ -6,10 +6,9 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { OpParseError } from '../ops/errors';
 import { INVARIANTS } from './registry';
 import { Session } from './session';
-import { DIRS, hexa, rng } from './random-kit';
+import { DIRS, hexa, rng, runProgram } from './random-kit';
 
 const RAM = 'ram [{base 0x0, size 4G}, {base 0x1_0000_0000, size 4G}]';
 
@@ -223,25 +222,6 @@ function program(seed: number): string[] {
   return steps;
 }
 
-/** Runs a program, dropping steps whose handle an earlier failed op never defined. */
-function runProgram(steps: string[]): Session {
-  const s = new Session();
-  const defined = new Set<string>();
-  for (const st of steps) {
-    const uses = [...st.matchAll(/\$([a-z]+\d+)/g)].map((m) => m[1]!);
-    if (uses.some((h) => !defined.has(h))) continue;
-    let o;
-    try {
-      o = s.run(st);
-    } catch (e) {
-      if (e instanceof OpParseError) continue; // a pool or device the program never made: not an op
-      throw e;
-    }
-    const as = /as ([a-z]+\d+)$/.exec(st);
-    if (as && o.result.ok) defined.add(as[1]!);
-  }
-  return s;
-}
 
 test('all invariants: 300 random driver programs raise no violation', () => {
   for (let seed = 1; seed <= 300; seed++) {

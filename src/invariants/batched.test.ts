@@ -1,8 +1,7 @@
 /** BAT-NO-PENDING-AT-HANDOFF, BAT-FLUSH-COUNT, BAT-CPU-ALL-AFTER-FLUSH on arm64 newest (batched) and 6.12 (stub). */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { FaultName } from '../faults';
-import { Session } from './session';
+import { Session, holdsThenFires } from './session';
 
 const ARM = 'a platform with arch arm64 ram [{base 0x0, size 4G}, {base 0x1_0000_0000, size 4G}] swiotlb {size 64M} dma_debug false';
 const DEV = 'a device "dev" with bus platform coherent false dma_mask DMA_BIT_MASK(32)';
@@ -20,14 +19,6 @@ const WORKLOAD = [
   '"dev" calls dma_unmap_phys with dma_addr $b size 8K dir DMA_FROM_DEVICE',
 ];
 
-function holdsThenFires(id: string, steps: string[], faults: FaultName[]): void {
-  const clean = new Session();
-  clean.run(...steps);
-  assert.deepEqual(clean.fired(), [], clean.report());
-  const bad = new Session({ faults });
-  bad.run(...steps);
-  assert.ok(bad.fired().includes(id), `${id} did not fire with ${faults.join(', ')}; fired: ${bad.fired().join(', ')}`);
-}
 
 test('BAT-NO-PENDING-AT-HANDOFF: an sg call that skips its flush returns with maintenance pending', () => {
   holdsThenFires('BAT-NO-PENDING-AT-HANDOFF', WORKLOAD, ['batched-no-flush']);

@@ -1,8 +1,7 @@
 /** VIS-* and COHERENT-DATA-*: silent while the driver keeps the rules, and firing on planted cache/bounce faults. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { FaultName } from '../faults';
-import { Session } from './session';
+import { Session, holdsThenFires } from './session';
 
 const ARM = 'a platform with arch arm64 ram [{base 0x0, size 4G}, {base 0x1_0000_0000, size 4G}] swiotlb {size 64M} dma_debug false';
 const ARM_612 = `${ARM} linux 6.12`;
@@ -10,14 +9,6 @@ const X86 = 'a platform with ram [{base 0x0, size 4G}, {base 0x1_0000_0000, size
 const DEV = 'a device "dev" with bus platform coherent false dma_mask DMA_BIT_MASK(64) coherent_dma_mask DMA_BIT_MASK(64)';
 const DEV32 = 'a device "dev" with bus platform coherent false dma_mask DMA_BIT_MASK(32)';
 
-function holdsThenFires(id: string, steps: string[], faults: FaultName[]): void {
-  const clean = new Session();
-  clean.run(...steps);
-  assert.deepEqual(clean.fired(), [], clean.report());
-  const bad = new Session({ faults });
-  bad.run(...steps);
-  assert.ok(bad.fired().includes(id), `${id} did not fire with ${faults.join(', ')}; fired: ${bad.fired().join(', ')}`);
-}
 
 test('VIS-TO-DEVICE: the clean at map time pushes the CPU’s data to the device', () => {
   holdsThenFires('VIS-TO-DEVICE', [

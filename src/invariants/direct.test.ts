@@ -1,20 +1,11 @@
 /** DIRECT-MAP-ADDRESS, BOUNCE-IN-POOL, MAP-SG-ALL-OR-NOTHING, DMA-PHYS-ROUNDTRIP. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { FaultName } from '../faults';
-import { Session } from './session';
+import { Session, holdsThenFires } from './session';
 
 const HIGH = 'a platform with ram [{base 0x0, size 4G}, {base 0x1_0000_0000, size 4G}] swiotlb {size 64M}';
 const RANGED = 'a device "soc" with bus platform dma_mask DMA_BIT_MASK(32) dma_range_map [{cpu_start 0x8000_0000, dma_start 0x0, size 0x4000_0000}, {cpu_start 0x1_0000_0000, dma_start 0x4000_0000, size 0x4000_0000}]';
 
-function holdsThenFires(id: string, steps: string[], faults: FaultName[]): void {
-  const clean = new Session();
-  clean.run(...steps);
-  assert.deepEqual(clean.fired(), [], clean.report());
-  const bad = new Session({ faults });
-  bad.run(...steps);
-  assert.ok(bad.fired().includes(id), `${id} did not fire with ${faults.join(', ')}; fired: ${bad.fired().join(', ')}\n${bad.report()}`);
-}
 
 test('DIRECT-MAP-ADDRESS: an unreachable buffer is never mapped directly', () => {
   holdsThenFires('DIRECT-MAP-ADDRESS', [

@@ -11,10 +11,9 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { OpParseError } from '../ops/errors';
 import { INVARIANTS } from './registry';
 import { Session } from './session';
-import { DIRS, hexa, rng } from './random-kit';
+import { DIRS, hexa, rng, runProgram } from './random-kit';
 import { IOVA_INVARIANTS } from './iova';
 import { DMA_IOMMU_INVARIANTS } from './dma-iommu';
 import { IOMMU_INVARIANTS } from './iommu';
@@ -344,29 +343,6 @@ export function program(seed: number): string[] {
   return steps;
 }
 
-/** Runs a program, dropping steps whose handle an earlier failed op never defined, or that name things that do not exist. */
-export function runProgram(steps: readonly string[], s = new Session()): Session {
-  const defined = new Set<string>();
-  for (const st of steps) {
-    const uses = [...st.matchAll(/\$([a-z]+\d+)/g)].map((m) => m[1]!);
-    if (uses.some((h) => !defined.has(h))) continue;
-    let o;
-    try {
-      o = s.run(st);
-    } catch (e) {
-      if (e instanceof OpParseError) continue;
-      throw e;
-    }
-    const as = /as ([a-z]+\d+)$/.exec(st);
-    if (as && o.result.ok) defined.add(as[1]!);
-    const state = /calls dma_iova_try_alloc with state ([a-z]+\d+)/.exec(st);
-    if (state && o.result.ok) {
-      if (o.result.values.value === true) defined.add(state[1]!);
-      else defined.delete(state[1]!);
-    }
-  }
-  return s;
-}
 
 test('all invariants: 300 random IOMMU driver programs raise no violation', () => {
   for (let seed = 1; seed <= 300; seed++) {

@@ -1,24 +1,9 @@
 /** MAP-RESULT-RECORDED, MAP-SG-COUNT, OPT-LE-MAX, SET-MASK-EFFECT, MASK-RESPECTED: hold on clean runs, fire on faults. */
 import { test } from 'node:test';
-import assert from 'node:assert/strict';
-import type { FaultName } from '../faults';
-import { Session } from './session';
+import { holdsThenFires } from './session';
 
 const HIGH = 'a platform with ram [{base 0x0, size 4G}, {base 0x1_0000_0000, size 4G}] swiotlb {size 64M}';
 
-function session(faults: FaultName[] = []): Session {
-  return new Session({ faults });
-}
-
-/** Asserts the invariant is silent on `clean` and fires on the same steps run with `faults`. */
-function holdsThenFires(id: string, steps: string[], faults: FaultName[]): void {
-  const clean = session();
-  clean.run(...steps);
-  assert.deepEqual(clean.fired(), [], clean.report());
-  const bad = session(faults);
-  bad.run(...steps);
-  assert.ok(bad.fired().includes(id), `${id} did not fire with ${faults.join(', ')}; fired: ${bad.fired().join(', ')}`);
-}
 
 test('MAP-RESULT-RECORDED: a failed bounce that keeps its slots, and a map dma-debug did not record', () => {
   // A 30-bit device gets a slot above its reach: swiotlb_map must release it and fail (§3.8 case 5).

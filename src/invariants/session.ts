@@ -4,6 +4,7 @@
  * it checks. Between steps a test may reach into `platform` to corrupt model
  * state on purpose (STYLE.md "Every invariant has a fault-injection test").
  */
+import assert from 'node:assert/strict';
 import { Engine, type StepOutcome } from '../engine/engine';
 import type { FaultName } from '../faults';
 import type { Platform } from '../platform';
@@ -45,4 +46,19 @@ export class Session {
   report(id?: string): string {
     return this.violations.filter((v) => id === undefined || v.id === id).map((v) => `${v.id}: ${v.message}`).join('\n');
   }
+}
+
+/**
+ * The fault-injection pattern every invariant test uses: @steps raise no
+ * violation on the clean model, and @id fires once @faults are planted.
+ * Returns the faulted session for further assertions.
+ */
+export function holdsThenFires(id: string, steps: readonly string[], faults: readonly FaultName[], make = (f: readonly FaultName[]): Session => new Session({ faults: f })): Session {
+  const clean = make([]);
+  clean.run(...steps);
+  assert.deepEqual(clean.fired(), [], clean.report());
+  const bad = make(faults);
+  bad.run(...steps);
+  assert.ok(bad.fired().includes(id), `${id} did not fire with ${faults.join(', ')}; fired: ${bad.fired().join(', ')}\n${bad.report()}`);
+  return bad;
 }

@@ -1,22 +1,12 @@
 /** INV-S1..S8 and SWIOTLB-NO-LEAK: silent on clean runs; fire on planted faults or corrupted slot arrays. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { FaultName } from '../faults';
-import { Session } from './session';
+import { Session, holdsThenFires } from './session';
 
 const HIGH = 'a platform with ram [{base 0x0, size 4G}, {base 0x1_0000_0000, size 4G}] swiotlb {size 64M}';
 const MAP = (n: number, size = '8K'): string => `"nic" calls dma_map_phys with phys 0x1_2345_${(6 + n).toString(16)}000 size ${size} dir DMA_BIDIRECTIONAL as b${n}`;
 const UNMAP = (n: number, size = '8K'): string => `"nic" calls dma_unmap_phys with dma_addr $b${n} size ${size} dir DMA_BIDIRECTIONAL`;
 
-function holdsThenFires(id: string, steps: string[], faults: FaultName[]): Session {
-  const clean = new Session();
-  clean.run(...steps);
-  assert.deepEqual(clean.fired(), [], clean.report());
-  const bad = new Session({ faults });
-  bad.run(...steps);
-  assert.ok(bad.fired().includes(id), `${id} did not fire with ${faults.join(', ')}; fired: ${bad.fired().join(', ')}`);
-  return bad;
-}
 
 /** The live slot arrays, writable, for corruption tests only. */
 function slots(s: Session): { list: Uint16Array; alloc_size: BigUint64Array; area_used: Float64Array; area_index: Uint32Array } {
