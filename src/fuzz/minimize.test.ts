@@ -13,7 +13,7 @@ import { printOp } from '../ops/json';
 import { isHandleRef } from '../ops/kinds';
 import type { Op } from '../ops/types';
 import { execute, failsWith } from './execute';
-import { minimize, smallerNumbers } from './minimize';
+import { minimize, minimizeAsync, smallerNumbers } from './minimize';
 import type { FuzzInput } from './types';
 
 const steps = parseSteps;
@@ -75,6 +75,23 @@ test('rcache-double-insert: 25 ops shrink to at most 10 in under 2 s', (t) => {
   t.diagnostic(`rcache-double-insert: ${IOMMU_SESSION.length} → ${r.min.length} ops in ${r.ms.toFixed(0)} ms: ${r.min.map((o) => o.op).join(', ')}`);
   assert.ok(r.min.length <= 10, `${r.min.length} ops`);
   assert.ok(r.ms < 2000, `${r.ms.toFixed(0)} ms`);
+});
+
+test('minimizeAsync asks the same questions in the same order and ends with the same input as minimize', async () => {
+  const key = 'STRICT-UNMAP-REVOKES@dma_unmap_sg';
+  const pred = failsWith(key, { faults: ['strict-unmap-no-sync'] });
+  const askedSync: string[] = [];
+  const askedAsync: string[] = [];
+  const sync = minimize(IOMMU_SESSION, (c) => (askedSync.push(printed(c)), pred(c)), { maxTests: 300 });
+  const later = await minimizeAsync(IOMMU_SESSION, async (c) => {
+    askedAsync.push(printed(c));
+    await new Promise((r) => setImmediate(r)); // a predicate that really waits
+    return pred(c);
+  }, { maxTests: 300 });
+  assert.ok(askedSync.length > 10);
+  assert.deepEqual(askedAsync, askedSync);
+  assert.equal(printed(later), printed(sync));
+  assert.ok(later.length <= 10, `${later.length} ops`);
 });
 
 // ---- the rules, from predicates that run nothing -------------------------------------------

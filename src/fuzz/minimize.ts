@@ -42,8 +42,25 @@ export interface MinimizeOptions {
  * Returns the smallest failing input found (@input itself if it does not fail).
  */
 export function minimize(input: FuzzInput, stillFails: (candidate: FuzzInput) => boolean, opts: MinimizeOptions = {}): FuzzInput {
-  return new Minimizer(stillFails, opts).run(input);
+  const steps = new Minimizer(opts).run(input);
+  let step = steps.next();
+  while (!step.done) step = steps.next(stillFails(step.value));
+  return step.value;
 }
+
+/**
+ * minimizeAsync - minimize() for a predicate that has to wait (a divergence between the reference
+ * and a child process): the same passes and candidates in the same order, so the same result.
+ */
+export async function minimizeAsync(input: FuzzInput, stillFails: (candidate: FuzzInput) => Promise<boolean>, opts: MinimizeOptions = {}): Promise<FuzzInput> {
+  const steps = new Minimizer(opts).run(input);
+  let step = steps.next();
+  while (!step.done) step = steps.next(await stillFails(step.value));
+  return step.value;
+}
+
+/** The passes yield each candidate and resume with the predicate's verdict on it. */
+type Asks<T> = Generator<FuzzInput, T, boolean>;
 
 /** Ops whose `name` argument creates something later ops refer to by that name. */
 const NAME_DEFINERS: ReadonlySet<string> = new Set(['device_add', 'iommu_add', 'iommu_domain_alloc', 'init_iova_domain', 'dma_pool_create']);
@@ -63,26 +80,26 @@ class Minimizer {
   private tests = 0;
   private exhausted = false;
 
-  constructor(private readonly stillFails: (candidate: FuzzInput) => boolean, opts: MinimizeOptions) {
+  constructor(opts: MinimizeOptions) {
     this.deadline = opts.deadlineMs === undefined ? Infinity : performance.now() + opts.deadlineMs;
     this.maxTests = opts.maxTests ?? Infinity;
   }
 
-  run(input: FuzzInput): FuzzInput {
-    if (input.length === 0 || !this.test(input)) return input;
+  *run(input: FuzzInput): Asks<FuzzInput> {
+    if (input.length === 0 || !(yield* this.test(input))) return input;
     let best: readonly Op[] = input;
     for (;;) {
       const before = printed(best);
-      best = this.prefix(best);
-      best = this.removeOps(best);
-      best = this.simplifyShared(best);
-      best = this.simplifyArgs(best);
+      best = yield* this.prefix(best);
+      best = yield* this.removeOps(best);
+      best = yield* this.simplifyShared(best);
+      best = yield* this.simplifyArgs(best);
       if (this.exhausted || printed(best) === before) return best;
     }
   }
 
   /** Asks the predicate, once per printed form and within the budget. */
-  private test(c: readonly Op[]): boolean {
+  private *test(c: readonly Op[]): Asks<boolean> {
     const key = printed(c);
     if (this.seen.has(key)) return false;
     if (this.exhausted || this.tests >= this.maxTests || performance.now() > this.deadline) {
@@ -91,23 +108,23 @@ class Minimizer {
     }
     this.seen.add(key);
     this.tests++;
-    return this.stillFails(c);
+    return yield c;
   }
 
   /** Pass 1: the shortest failing prefix; ops[0, hi) always fails. */
-  private prefix(ops: readonly Op[]): readonly Op[] {
+  private *prefix(ops: readonly Op[]): Asks<readonly Op[]> {
     let lo = 1;
     let hi = ops.length;
     while (lo < hi) {
       const mid = (lo + hi) >> 1;
-      if (this.test(ops.slice(0, mid))) hi = mid;
+      if (yield* this.test(ops.slice(0, mid))) hi = mid;
       else lo = mid + 1;
     }
     return ops.slice(0, hi);
   }
 
   /** Pass 2: ddmin over ops[1 .. n-2], removing chunks (and what depends on them). */
-  private removeOps(ops: readonly Op[]): readonly Op[] {
+  private *removeOps(ops: readonly Op[]): Asks<readonly Op[]> {
     let n = 2;
     while (!this.exhausted) {
       const body = ops.length - 2; // neither the platform nor the failing op
@@ -117,7 +134,7 @@ class Minimizer {
       let reduced = false;
       for (let from = 1; from < ops.length - 1 && !this.exhausted; from += size) {
         const cand = this.without(ops, from, Math.min(from + size, ops.length - 1), this.defsOf(ops));
-        if (this.test(cand)) {
+        if (yield* this.test(cand)) {
           ops = cand;
           n = Math.max(n - 1, 2);
           reduced = true;
@@ -133,7 +150,7 @@ class Minimizer {
   }
 
   /** Pass 3: a number that appears more than once, replaced everywhere by a simpler one. */
-  private simplifyShared(ops: readonly Op[]): readonly Op[] {
+  private *simplifyShared(ops: readonly Op[]): Asks<readonly Op[]> {
     let progress = true;
     while (progress && !this.exhausted) {
       progress = false;
@@ -141,7 +158,7 @@ class Minimizer {
       for (const v of sharedNumbers(json)) {
         for (const c of smallerNumbers(v)) {
           const cand = reparse(json.map((o) => replaceNumber(o, v, formatHex(c), undefined)));
-          if (cand && this.test(this.without(cand, 0, 0, this.defsOf(ops)))) {
+          if (cand && (yield* this.test(this.without(cand, 0, 0, this.defsOf(ops))))) {
             ops = this.without(cand, 0, 0, this.defsOf(ops));
             progress = true;
             break;
@@ -155,7 +172,7 @@ class Minimizer {
   }
 
   /** Pass 4: for each op, the first simpler variant that still fails, until none does. */
-  private simplifyArgs(ops: readonly Op[]): readonly Op[] {
+  private *simplifyArgs(ops: readonly Op[]): Asks<readonly Op[]> {
     for (let i = 0; i < ops.length && !this.exhausted; i++) {
       let progress = true;
       while (progress && !this.exhausted && i < ops.length) {
@@ -165,7 +182,7 @@ class Minimizer {
           replaced[i] = variant;
           // A variant may drop a definition (`as`): its users go too, judged by the old definitions.
           const cand = this.without(replaced, 0, 0, this.defsOf(ops));
-          if (this.test(cand)) {
+          if (yield* this.test(cand)) {
             ops = cand;
             progress = true;
             break;
