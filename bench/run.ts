@@ -13,6 +13,8 @@ import { Engine } from '../src/engine/engine';
 import { parseOp } from '../src/ops/json';
 import type { Platform } from '../src/platform';
 import { dmaIommuRows } from './dma-iommu';
+import { fuzzCompare } from './fuzz-compare';
+import { printFuzzThroughput } from './fuzz-throughput';
 import { iovaRows } from './iova';
 import { iovaApiRows } from './iova-api';
 import { fmtRate, printTable } from './table';
@@ -106,6 +108,8 @@ function main(): void {
   printTable('IOVA-based API vs per-page streaming maps: pages per second, driver IOTLB syncs (iotlb_sync_map + iotlb_sync) per I/O', iovaApiRows());
   process.stdout.write('\n');
   featureSuite();
+  printFuzzThroughput();
+  fuzzCompare();
 }
 
 main();

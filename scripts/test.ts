@@ -4,14 +4,17 @@
  * Ends with one plain line: "N passed, N failed".
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RULES } from '../src/spec/rules';
 import { INVARIANTS } from '../src/invariants/registry';
 import { replayCorpus } from '../src/cli/check';
 
 const BIN = join('node_modules', '.bin');
-const TMP = '.tmp';
+// A directory of this run's own, so two runs at once never read each other's reports.
+const TMP = mkdtempSync(join(tmpdir(), 'dmaspec-test-'));
+process.on('exit', () => rmSync(TMP, { recursive: true, force: true }));
 
 function walk(dir: string, suffix: string): string[] {
   let out: string[] = [];
@@ -32,9 +35,6 @@ let passed = 0;
 let failed = 0;
 const section = (title: string): void => void process.stdout.write(`\n== ${title} ==\n`);
 
-rmSync(TMP, { recursive: true, force: true });
-mkdirSync(TMP, { recursive: true });
-
 section('type check (tsc --noEmit)');
 if (run(join(BIN, 'tsc'), ['--noEmit', '-p', '.']) === 0) passed++;
 else failed++;
@@ -45,13 +45,18 @@ else failed++;
 
 section('unit tests (node:test)');
 const unitFiles = [...walk('src', '.test.ts'), ...walk('steps', '.test.ts'), ...walk('scripts', '.test.ts')];
-run(process.execPath, ['--import', 'tsx', '--import', './scripts/fc-seed.ts', '--test', '--test-reporter=dot', '--test-reporter-destination=stdout',
+const unitStatus = run(process.execPath, ['--import', 'tsx', '--import', './scripts/fc-seed.ts', '--test', '--test-reporter=dot', '--test-reporter-destination=stdout',
   '--test-reporter=tap', `--test-reporter-destination=${join(TMP, 'unit.tap')}`, ...unitFiles]);
 const tap = readFileSync(join(TMP, 'unit.tap'), 'utf8');
 const count = (key: string): number => Number(new RegExp(`^# ${key} (\\d+)$`, 'm').exec(tap)?.[1] ?? 0);
 passed += count('pass');
 failed += count('fail') + count('cancelled');
 for (const m of tap.matchAll(/^\s*not ok \d+ - (.*)$/gm)) process.stdout.write(`  FAILED: ${m[1]}\n`);
+// A runner that died before its summary must not read as "0 failed".
+if (unitStatus !== 0 && count('fail') + count('cancelled') === 0) {
+  failed++;
+  process.stdout.write(`  FAILED: the unit test runner exited with status ${unitStatus} before reporting a failure\n`);
+}
 process.stdout.write(`unit: ${count('pass')} passed, ${count('fail')} failed\n`);
 
 section('features (cucumber-js)');

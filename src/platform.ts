@@ -9,6 +9,7 @@ import { DmaDebug } from './dma/debug';
 import { dma_to_phys, phys_to_dma, type DirectEnv } from './dma/direct';
 import type { DmaPool } from './dma/dmapool';
 import { IoTlbMem, type SwiotlbEnv } from './dma/swiotlb';
+import { swiotlb_geometry } from './dma/swiotlb-pool';
 import { DMA_BIT_MASK, type Arch, type Device, type LinuxVersion } from './dma/types';
 import { CpuCache } from './mem/cpu-cache';
 import { PhysMem } from './mem/phys-mem';
@@ -170,8 +171,7 @@ export class Platform implements DirectEnv, IommuDmaEnv {
   private createSwiotlb(cfg: SwiotlbPlatformConfig): IoTlbMem {
     if (cfg.dynamic) throw new ConfigError('swiotlb.dynamic', 'CONFIG_SWIOTLB_DYNAMIC is not modelled yet');
     const base0 = { size: cfg.size, nareas: cfg.nareas, force: cfg.force ?? false, ncpus: this.config.ncpus, page_size: this.config.page_size };
-    const probe = new IoTlbMem({ ...base0, base: 0n }, this.swiotlbEnv());
-    const bytes = BigInt(probe.nslabs) * IO_TLB_SIZE;
+    const bytes = BigInt(swiotlb_geometry(cfg.size, cfg.nareas, this.config.ncpus).nslabs) * IO_TLB_SIZE;
     let base = cfg.base;
     if (base === undefined) {
       for (const r of this.config.ram) {

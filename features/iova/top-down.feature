@@ -165,3 +165,16 @@ Feature: IOVA allocator: the top-down, size-aligned search
       | 4K      | 0x100000 | 0xFFFFF |
       | 16K     | 0x40000  | 0x3FFFF |
       | 64K     | 0x10000  | 0xFFFF  |
+
+  @I-A3 @iommu-2.3
+  Scenario: Above 2^63 pfns an aligned request is not aligned: the mask shift wraps
+    __alloc_and_insert_iova_range() builds the mask as ~0UL << fls_long(size - 1).
+    For a size above 2^63 that is a shift by 64: undefined in C, and on arm64
+    and x86-64 (whose shift instructions take the count mod 64) the mask stays
+    all ones. Linux's iova.c compiled with gcc (conformance/linux-iova) returns
+    (limit - size + 1) unaligned here, where a literal reading would give 0.
+    Given the kernel calls init_iova_domain with name huge granule 4K start_pfn 0
+    When the kernel calls alloc_iova with domain huge size 0x8000_0000_0000_0001 limit_pfn 0xFFFF_FFFF_FFFF_FFFE
+    Then the result has pfn_lo 0x7FFF_FFFF_FFFF_FFFE pfn_hi 0xFFFF_FFFF_FFFF_FFFE
+    When the kernel calls alloc_iova with domain huge size 0x8000_0000_0000_0000 limit_pfn 0xFFFF_FFFF_FFFF_FFFE
+    Then it fails with NULL

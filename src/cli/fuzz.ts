@@ -1,13 +1,16 @@
 /**
- * dmaspec fuzz: a campaign with a live progress line on a terminal, plain
- * periodic lines otherwise; Ctrl-C finishes the current input, writes
- * everything and prints the summary.
+ * dmaspec fuzz: a campaign on N worker threads (worker-pool.ts) running the instrumented model for
+ * code coverage (instrument.ts, built on demand), with a live progress line on a terminal, plain
+ * periodic lines otherwise; Ctrl-C finishes every worker's current input, writes everything and
+ * prints the summary.
  */
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../fuzz/corpus';
 import { campaignReport } from '../fuzz/report';
-import { runCampaign, type CampaignOptions, type CampaignStats } from '../fuzz/campaign';
+import { COVERAGE_MODES, type CampaignOptions, type CampaignStats, type CoverageMode } from '../fuzz/campaign';
+import { instrumentedBuild, type InstrumentedBuild } from '../fuzz/instrument';
+import { runParallelCampaign } from '../fuzz/worker-pool';
 import { parseOpList } from '../ops/json';
 import { OpParseError } from '../ops/errors';
 
@@ -19,6 +22,7 @@ interface FuzzArgs {
   corpus: string;
   out: string;
   workers: number;
+  coverage: CoverageMode;
 }
 
 const DURATION_RE = /^(\d+)(ms|s|m|h)?$/;
@@ -30,7 +34,7 @@ function duration(v: string): number {
 }
 
 function parseArgs(argv: readonly string[]): FuzzArgs {
-  const a: FuzzArgs = { seed: 1, platform: 'mix', corpus: 'corpus', out: 'findings', workers: 1 };
+  const a: FuzzArgs = { seed: 1, platform: 'mix', corpus: 'corpus', out: 'findings', workers: 1, coverage: 'both' };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
     const v = argv[i + 1];
@@ -44,10 +48,13 @@ function parseArgs(argv: readonly string[]): FuzzArgs {
       case '--corpus': a.corpus = v; break;
       case '--out': a.out = v; break;
       case '--workers': a.workers = Number(v); if (!Number.isInteger(a.workers) || a.workers < 1) throw new Error(`--workers: expected a positive count, got "${v}"`); break;
+      case '--coverage':
+        if (!(COVERAGE_MODES as readonly string[]).includes(v)) throw new Error(`--coverage: expected one of ${COVERAGE_MODES.join(', ')}, got "${v}"`);
+        a.coverage = v as CoverageMode;
+        break;
       default: throw new Error(`unknown option "${flag}"`);
     }
   }
-  if (a.workers > 1) throw new Error('--workers: parallel campaigns are not implemented yet; run one campaign per seed meanwhile');
   if (a.runs === undefined && a.timeMs === undefined) a.timeMs = 60_000;
   return a;
 }
@@ -59,10 +66,11 @@ function platformOption(p: string): CampaignOptions['platform'] {
 
 function line(s: CampaignStats): string {
   const secs = s.elapsedMs / 1000;
-  return `execs ${s.execs} (${Math.round(s.execs / Math.max(secs, 0.001))}/s)  features ${s.features}  corpus ${s.corpusSize}  findings ${s.findings.length}  ${secs.toFixed(0)}s`;
+  const edges = s.edgesTotal ? `  edges ${s.edges}/${s.edgesTotal} (${((100 * s.edges) / s.edgesTotal).toFixed(1)}%)` : '';
+  return `execs ${s.execs} (${Math.round(s.execs / Math.max(secs, 0.001))}/s)${edges}  features ${s.features}  corpus ${s.corpusSize}  findings ${s.findings.length}  ${secs.toFixed(0)}s`;
 }
 
-export function fuzz(argv: readonly string[]): number {
+export async function fuzz(argv: readonly string[]): Promise<number> {
   let args: FuzzArgs;
   let platform: CampaignOptions['platform'];
   try {
@@ -72,20 +80,31 @@ export function fuzz(argv: readonly string[]): number {
     process.stderr.write(`dmaspec fuzz: ${e instanceof OpParseError || e instanceof Error ? e.message : String(e)}\n`);
     return 2;
   }
+  let build: InstrumentedBuild | undefined;
+  if (args.coverage !== 'model') {
+    process.stderr.write('instrumented model: ');
+    try {
+      build = instrumentedBuild();
+    } catch (e) {
+      process.stderr.write(`\ndmaspec fuzz: cannot build the instrumented model (${(e as Error).message}); --coverage model runs without it\n`);
+      return 2;
+    }
+    process.stderr.write(`${build.built ? `built in ${(build.ms / 1000).toFixed(1)} s` : 'cached'} (${build.manifest.total} edges, ${build.dir})\n`);
+  }
   mkdirSync(args.corpus, { recursive: true });
   mkdirSync(args.out, { recursive: true });
   const tty = process.stderr.isTTY === true;
-  let stop = false;
+  const stop = new AbortController();
   const onInt = (): void => {
-    if (stop) process.exit(130); // a second Ctrl-C: give up at once
-    stop = true;
+    if (stop.signal.aborted) process.exit(130); // a second Ctrl-C: give up at once
+    stop.abort();
     process.stderr.write('\nstopping after the current input (Ctrl-C again to abort)\n');
   };
   process.on('SIGINT', onInt);
   let lastPlain = 0;
-  const stats = runCampaign({
+  const stats = await runParallelCampaign({
     seed: args.seed, runs: args.runs, timeMs: args.timeMs, platform, corpusDir: args.corpus, outDir: args.out,
-    shouldStop: () => stop,
+    workers: args.workers, coverage: args.coverage, build, signal: stop.signal,
     onProgress: (s) => {
       if (tty) process.stderr.write(`\r${line(s)}\x1b[K`);
       else if (s.elapsedMs - lastPlain >= 10_000) {
@@ -98,14 +117,16 @@ export function fuzz(argv: readonly string[]): number {
   if (tty) process.stderr.write('\n');
   for (const w of stats.warnings) process.stderr.write(`warning: ${w}\n`);
   const out = process.stdout;
-  out.write(`\n== fuzz summary (seed ${args.seed}) ==\n${line(stats)}\ninvalid inputs: ${stats.invalid}\n`);
+  const how = `seed ${args.seed}, ${args.workers} worker${args.workers > 1 ? 's' : ''}, coverage ${args.coverage}`;
+  out.write(`\n== fuzz summary (${how}) ==\n${line(stats)}\ninvalid inputs: ${stats.invalid}\n`);
   for (const f of stats.findings) {
-    out.write(`finding ${f.failure.key}: ${f.failure.message}\n  found after ${f.execsToFind} execs, minimized to ${f.minimized.length} ops in ${f.minimizeMs} ms\n`);
+    out.write(`finding ${f.failure.key}: ${f.failure.message}\n  found after ${f.execsToFind} execs${f.worker !== undefined && args.workers > 1 ? ` of worker ${f.worker}` : ''}, minimized to ${f.minimized.length} ops in ${f.minimizeMs} ms\n`);
     for (const file of f.files) out.write(`  ${file}\n`);
   }
   const report = join(args.out, 'report.html');
-  writeFileAtomic(report, campaignReport(stats, { seed: args.seed }));
+  writeFileAtomic(report, campaignReport(stats, { seed: args.seed, coverage: args.coverage }));
   out.write(`report: ${report}\n`);
   if (stats.findings.length) out.write(`replay one with: npx cucumber-js ${stats.findings[0].files.find((x) => x.endsWith('.feature')) ?? '<file>.feature'}\n`);
-  return stats.findings.length ? 1 : 0;
+  if (stats.findings.length) return 1;
+  return stats.crashedWorkers ? 3 : 0;
 }

@@ -133,10 +133,7 @@ export interface SwiotlbView {
 export class IoTlbPool {
   readonly end: bigint;
   readonly area_nslabs: number;
-  readonly list: Uint16Array;
-  readonly orig_addr: BigUint64Array;
-  readonly alloc_size: BigUint64Array;
-  readonly pad_slots: Uint16Array;
+  private slots: { list: Uint16Array; orig_addr: BigUint64Array; alloc_size: BigUint64Array; pad_slots: Uint16Array } | null = null;
   /** model: Float64Array so a double free shows up as a negative count instead of 2^64-1. */
   readonly area_used: Float64Array;
   readonly area_index: Uint32Array;
@@ -145,13 +142,39 @@ export class IoTlbPool {
   constructor(readonly start: bigint, readonly nslabs: number, readonly nareas: number) {
     this.end = start + (BigInt(nslabs) << SHIFT_BIG);
     this.area_nslabs = nareas > 0 ? Math.floor(nslabs / nareas) : 0;
-    this.list = new Uint16Array(nslabs);
-    this.orig_addr = new BigUint64Array(nslabs).fill(INVALID_PHYS_ADDR);
-    this.alloc_size = new BigUint64Array(nslabs);
-    this.pad_slots = new Uint16Array(nslabs);
     this.area_used = new Float64Array(nareas);
     this.area_index = new Uint32Array(nareas);
-    for (let i = 0; i < nslabs; i++) this.list[i] = Math.min(IO_TLB_SEGSIZE - io_tlb_offset(i), nslabs - i);
+  }
+
+  /**
+   * The per-slot arrays, made on first use: a fuzzer builds a machine per input and most never
+   * bounce, and a 64 MiB pool's arrays are 640 KiB. Until then every slot reads as fresh.
+   */
+  private get s(): { list: Uint16Array; orig_addr: BigUint64Array; alloc_size: BigUint64Array; pad_slots: Uint16Array } {
+    if (this.slots === null) {
+      const n = this.nslabs;
+      const list = new Uint16Array(n);
+      for (let i = 0; i < n; i++) list[i] = Math.min(IO_TLB_SEGSIZE - io_tlb_offset(i), n - i);
+      this.slots = { list, orig_addr: new BigUint64Array(n).fill(INVALID_PHYS_ADDR), alloc_size: new BigUint64Array(n), pad_slots: new Uint16Array(n) };
+    }
+    return this.slots;
+  }
+
+  /** io_tlb_slot.list per slot: the free run starting there within its segment, 0 when allocated. */
+  get list(): Uint16Array {
+    return this.s.list;
+  }
+
+  get orig_addr(): BigUint64Array {
+    return this.s.orig_addr;
+  }
+
+  get alloc_size(): BigUint64Array {
+    return this.s.alloc_size;
+  }
+
+  get pad_slots(): Uint16Array {
+    return this.s.pad_slots;
   }
 
   private wrap_area_index(index: number): number {

@@ -11,7 +11,7 @@ import type { Device, DmaDirection } from './types';
 import { WarnSink } from '../warn';
 import { INVALID_PHYS_ADDR, IoTlbMem, WARN_SWIOTLB_ALLOC_ALIGN, WARN_SWIOTLB_BUFFER_OVERFLOW, WARN_SWIOTLB_FULL, WARN_SWIOTLB_UNAVAILABLE } from './swiotlb';
 import type { SwiotlbConfig, SwiotlbEnv, SwiotlbView } from './swiotlb';
-import { swiotlb_geometry } from './swiotlb-pool';
+import { IoTlbPool, swiotlb_geometry } from './swiotlb-pool';
 
 // ---- fakes -------------------------------------------------------------------------------------
 
@@ -730,4 +730,13 @@ describe('swiotlb properties (dma-core.md §4.9)', () => {
     assert.notEqual(mem.swiotlb_tbl_map_single(dev, 0x1_0000_0000n, 65536n, 0n, 'DMA_TO_DEVICE', 0), DMA_MAPPING_ERROR);
     assert.equal(mem.swiotlb_tbl_map_single(dev, 0x1_0000_0000n, 65537n, 0n, 'DMA_TO_DEVICE', NO_WARN), DMA_MAPPING_ERROR);
   });
+});
+
+test('a pool makes its slot arrays on first use, and they read as swiotlb_init_io_tlb_pool leaves them', () => {
+  const pool = new IoTlbPool(0x8000_0000n, 384, 2);
+  assert.deepEqual([pool.list[0], pool.list[1], pool.list[127], pool.list[128], pool.list[383]], [128, 127, 1, 128, 1]);
+  assert.ok(pool.orig_addr.every((a) => a === INVALID_PHYS_ADDR));
+  assert.ok(pool.alloc_size.every((a) => a === 0n) && pool.pad_slots.every((p) => p === 0));
+  assert.equal(pool.list, pool.list, 'made once, then the same arrays');
+  assert.deepEqual([...pool.area_used, ...pool.area_index], [0, 0, 0, 0]);
 });

@@ -123,10 +123,19 @@ export class IoTlbMem {
       nslabs: pool.nslabs,
       nareas: pool.nareas,
       area_nslabs: pool.area_nslabs,
-      list: pool.list,
-      orig_addr: pool.orig_addr,
-      alloc_size: pool.alloc_size,
-      pad_slots: pool.pad_slots,
+      // Getters: the pool makes its slot arrays on first use.
+      get list() {
+        return pool.list;
+      },
+      get orig_addr() {
+        return pool.orig_addr;
+      },
+      get alloc_size() {
+        return pool.alloc_size;
+      },
+      get pad_slots() {
+        return pool.pad_slots;
+      },
       area_used: pool.area_used,
       area_index: pool.area_index,
       get total_used() {

@@ -9,7 +9,7 @@ import { dma_alloc_attrs, dma_free_attrs, dma_pool_create, dma_pool_destroy } fr
 import { DMA_MAPPING_ERROR, U64_MAX, type Device, type MemKind } from '../dma/types';
 import { ConfigError, type Platform } from '../platform';
 import { formatData } from '../ops/data';
-import { byteSpecToBytes } from '../ops/dma-kinds';
+import { specBytes } from './spec-bytes';
 import type { OpName } from '../ops/table';
 import type { OpOf, ResultValues, SgResultEntry } from '../ops/types';
 import type { Resolved } from './handles';
@@ -261,7 +261,7 @@ const CORE_HANDLERS: Handlers = {
   }),
 
   cpu_write: (p, op) => {
-    const data = byteSpecToBytes(op.data);
+    const data = specBytes(op.data);
     checkRange(op.phys, BigInt(data.length));
     p.cache.write(op.phys, data);
     return OK;
@@ -287,7 +287,7 @@ const CORE_HANDLERS: Handlers = {
   },
   device_write: (p, op) => {
     const d = dev(p, op.dev);
-    const data = byteSpecToBytes(op.data);
+    const data = specBytes(op.data);
     const pieces = deviceTarget(p, d, op.dma_addr, BigInt(data.length), true);
     if (pieces === undefined) return err('FAULT', true);
     let pos = 0;

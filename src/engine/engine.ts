@@ -122,8 +122,11 @@ export class Engine {
 
   private check(p: Platform, op: ResolvedOp, result: OpResult, index: number): Violation[] {
     const out: Violation[] = [];
+    // One context for every checker: families that share a shadow key their per-op memo on it.
+    const ctx = { op, result, platform: p, index };
     for (const c of this.checkers) {
-      for (const message of c.after({ op, result, platform: p, index })) out.push({ id: c.info.id, message, index });
+      const messages = c.after(ctx);
+      for (let i = 0; i < messages.length; i++) out.push({ id: c.info.id, message: messages[i]!, index });
     }
     return out;
   }

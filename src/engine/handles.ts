@@ -79,14 +79,18 @@ export class HandleTable {
   /** Replaces every handle in an op; errors name the field path. */
   resolve(op: Op, path: string): ResolvedOp {
     const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(op)) {
-      if (k === 'sg' && isHandleRef(v)) out[k] = this.sg(v, `${path}.${k}`);
+    for (const k in op) {
+      const v = (op as Record<string, unknown>)[k];
+      // Plain values (most fields) need neither a copy nor a field path.
+      if (typeof v !== 'object' || v === null) out[k] = v;
+      else if (k === 'sg' && isHandleRef(v)) out[k] = this.sg(v, `${path}.${k}`);
       else out[k] = this.resolveValue(v, `${path}.${k}`);
     }
     return out as ResolvedOp;
   }
 
   private resolveValue(v: unknown, path: string): unknown {
+    if (typeof v !== 'object' || v === null) return v;
     if (isHandleRef(v)) return this.address(v, path);
     if (Array.isArray(v)) return v.map((x, i) => this.resolveValue(x, `${path}[${i}]`));
     if (typeof v === 'object' && v !== null) {

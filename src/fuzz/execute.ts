@@ -14,7 +14,7 @@ import type { FaultName } from '../faults';
 import type { Violation } from '../invariants/invariant';
 import { OpParseError } from '../ops/errors';
 import type { Op } from '../ops/types';
-import { ModelFeatures, type CodeCoverage } from './coverage';
+import { ModelFeatures, type CodeFeatures } from './coverage';
 import type { ExecOutcome, Failure, FuzzInput } from './types';
 
 export interface ExecOptions {
@@ -22,8 +22,8 @@ export interface ExecOptions {
   readonly faults?: readonly FaultName[];
   /** Invariant IDs to check; default all. */
   readonly invariants?: readonly string[];
-  /** Block coverage of the model (CodeCoverage.start()); absent: model-level features only. */
-  readonly code?: CodeCoverage;
+  /** Code coverage of the model (BranchCoverage in the instrumented tree, or V8's CodeCoverage); absent: model-level features only. */
+  readonly code?: CodeFeatures;
   /** false: collect no features at all (a minimiser's predicate only needs the failure). Default true. */
   readonly features?: boolean;
 }

@@ -35,14 +35,21 @@ export function setupLength(ops: readonly Op[]): number {
 /**
  * mutate - a new input derived from @input: one to three strategies, then repair().
  * @corpus: entries to splice from (may be empty). Deterministic in @rng.
+ * @allowed: for conformance runs, only these ops (and platform) survive; what used
+ * a dropped op's handle goes too (repair), so the result stays handle-consistent.
  */
-export function mutate(rng: Rng, input: FuzzInput, corpus: readonly FuzzInput[]): Op[] {
+export function mutate(rng: Rng, input: FuzzInput, corpus: readonly FuzzInput[], allowed?: ReadonlySet<OpName>): Op[] {
   if (input.length === 0 || input[0]!.op !== 'platform') return [...input];
   let ops: Ops = [...input];
   const setup = setupLength(ops);
   const rounds = rng.chance(0.3) ? 2 + rng.int(2) : 1;
   for (let i = 0; i < rounds; i++) ops = STRATEGIES[weighted(rng, STRATEGY_WEIGHTS)]!(rng, ops, setup, corpus);
-  return repair(ops);
+  return repair(allowed ? ops.filter((o, i) => i === 0 || opAllowed(o, allowed)) : ops);
+}
+
+/** @op and, for a repeat, every op inside it are in @allowed. */
+function opAllowed(op: Op, allowed: ReadonlySet<OpName>): boolean {
+  return allowed.has(op.op) && (op.op !== 'repeat' || (op.ops as readonly Op[]).every((o) => opAllowed(o, allowed)));
 }
 
 // ---- strategies --------------------------------------------------------------------------------
@@ -420,6 +427,10 @@ function valid(op: Op, env: Env, first: boolean): boolean {
     case 'iommu_domain_alloc': return !env.domains.has(op.name) && env.iommus.has(op.iommu);
     case 'init_iova_domain': return !env.domains.has(op.name) && pow2(op.granule) && op.granule <= env.page;
     case 'dma_pool_create': return !env.pools.has(op.name);
+    // The allocator model refuses these with a RangeError (undefined in the kernel): a tweaked number must not turn into a crash finding.
+    case 'alloc_iova': case 'alloc_iova_fast': return op.size >= 1n;
+    case 'reserve_iova': return op.pfn_lo <= op.pfn_hi;
+    case 'free_iova': return op.pfn !== U64_MAX;
     case 'repeat': {
       const inner = cloneEnv(env);
       for (const o of op.ops as Op[]) {

@@ -1,7 +1,8 @@
 /**
  * The end-of-campaign report: one self-contained HTML file (no scripts, no
  * external assets) with coverage over time as an SVG plot, the findings with
- * their reproducer scenarios, and corpus figures.
+ * their reproducer scenarios, and corpus figures (code edges reached of the
+ * instrumented total when the campaign had code coverage).
  */
 import { printScenario } from '../ops/scenario';
 import type { CampaignStats } from './campaign';
@@ -25,7 +26,7 @@ function plot(points: readonly [number, number][], width = 640, height = 240): s
 <path d="${d}" fill="none" stroke="#1f6feb" stroke-width="2"/></svg>`;
 }
 
-export function campaignReport(stats: CampaignStats, opts: { seed: number; title?: string }): string {
+export function campaignReport(stats: CampaignStats, opts: { seed: number; title?: string; coverage?: string }): string {
   const rate = stats.execs / Math.max(stats.elapsedMs / 1000, 0.001);
   const findings = stats.findings.map((f) => `<section><h3>${esc(f.failure.key)}</h3>
 <p>${esc(f.failure.message)}</p>
@@ -37,7 +38,7 @@ export function campaignReport(stats: CampaignStats, opts: { seed: number; title
 <body><h1>${esc(opts.title ?? `dmaspec fuzz campaign, seed ${opts.seed}`)}</h1>
 <table><tr><td>executions</td><td>${stats.execs} (${rate.toFixed(0)}/s)</td></tr>
 <tr><td>invalid inputs</td><td>${stats.invalid}</td></tr>
-<tr><td>features reached</td><td>${stats.features}</td></tr>
+${opts.coverage ? `<tr><td>coverage feedback</td><td>${esc(opts.coverage)}</td></tr>\n` : ''}${stats.workers > 1 ? `<tr><td>workers</td><td>${stats.workers}</td></tr>\n` : ''}${stats.edgesTotal ? `<tr><td>code edges reached</td><td>${stats.edges} of ${stats.edgesTotal} (${((100 * stats.edges) / stats.edgesTotal).toFixed(1)}%)</td></tr>\n` : ''}<tr><td>features reached</td><td>${stats.features}</td></tr>
 <tr><td>corpus entries</td><td>${stats.corpusSize}</td></tr>
 <tr><td>findings</td><td>${stats.findings.length}</td></tr>
 <tr><td>elapsed</td><td>${(stats.elapsedMs / 1000).toFixed(1)} s</td></tr></table>

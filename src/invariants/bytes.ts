@@ -6,6 +6,9 @@
  */
 import { SweepingMap } from '../sweeping-map';
 
+/** The data shadows read an op's bytes through the engine's per-op memo (one pattern per op). */
+export { specBytes } from '../engine/spec-bytes';
+
 const PAGE_SHIFT = 12n;
 const PAGE = 4096;
 
@@ -22,13 +25,21 @@ export interface Expected {
   readonly tag: Uint8Array;
 }
 
+/** Unknown bytes in [off, off+n) of a page; a wholly known page (the common case on rewrites) needs no scan. */
+function unknownIn(p: Page, off: number, n: number): number {
+  if (p.known === PAGE) return 0;
+  let c = 0;
+  for (let i = off; i < off + n; i++) if (p.tag[i] === 0) c++;
+  return c;
+}
+
 export class ByteShadow {
   private readonly pages = new SweepingMap<number, Page>();
 
   /** Records data at addr with tag (non-zero). */
   set(addr: bigint, data: Uint8Array, tag: number): void {
     this.walk(addr, data.length, true, (p, off, pos, n) => {
-      for (let i = 0; i < n; i++) if (p.tag[off + i] === 0) p.known++;
+      p.known += unknownIn(p, off, n);
       p.val.set(data.subarray(pos, pos + n), off);
       p.tag.fill(tag, off, off + n);
     });
@@ -37,7 +48,7 @@ export class ByteShadow {
   /** Records len bytes of one value. */
   fill(addr: bigint, len: number, value: number, tag: number): void {
     this.walk(addr, len, true, (p, off, _pos, n) => {
-      for (let i = 0; i < n; i++) if (p.tag[off + i] === 0) p.known++;
+      p.known += unknownIn(p, off, n);
       p.val.fill(value, off, off + n);
       p.tag.fill(tag, off, off + n);
     });
@@ -125,3 +136,4 @@ export class ByteShadow {
     }
   }
 }
+

@@ -10,18 +10,25 @@ import { toPhys } from './devices';
 import type { InvariantChecker, InvariantFactory, InvariantInfo } from './invariant';
 import { IntervalSet } from './intervals';
 import { hex, mappedBy, syncedBy, unmappedBy } from './op-facts';
-import { SwiotlbTracker } from './swiotlb-tracker';
+import { sharedPerOp } from './shared';
+import { swiotlbChanges } from './swiotlb-tracker';
 
-/** One DataShadow per checker: each VIS invariant reports its own findings from the same model. */
+/** One DataShadow per Platform, observed once per op: each VIS invariant reports its own share of the findings. */
+const visFindings = sharedPerOp(() => new DataShadow(), (shadow, ctx) => shadow.observe(ctx));
+
 function visInvariant(info: InvariantInfo & { id: VisId }): InvariantFactory {
-  return {
-    info,
-    create(): InvariantChecker {
-      const shadow = new DataShadow();
-      return { info, after: (ctx) => shadow.observe(ctx).filter((f) => f.id === info.id).map((f) => f.message) };
-    },
-  };
+  const checker: InvariantChecker = { info, after: (ctx) => mine(visFindings(ctx), info.id) };
+  return { info, create: () => checker };
 }
+
+/** The messages of the findings charged to @id (most ops have none: no allocation then). */
+function mine(findings: readonly { id: string; message: string }[], id: string): readonly string[] {
+  if (findings.length === 0) return NONE;
+  const out: string[] = [];
+  for (const f of findings) if (f.id === id) out.push(f.message);
+  return out;
+}
+const NONE: readonly string[] = Object.freeze([]);
 
 const CONTRACT = 'while the driver keeps the contract (no SKIP_CPU_SYNC, no CPU write to the buffer’s cache lines during device ownership, whole-mapping syncs in the mapping’s direction, no dma-debug finding on the buffer)';
 
@@ -65,14 +72,13 @@ const VIS5: InvariantInfo = {
 export const VIS_NO_MAINT_ON_ORIG: InvariantFactory = {
   info: VIS5,
   create(): InvariantChecker {
-    const tracker = new SwiotlbTracker();
     let seq = 0;
     return { info: VIS5, after: (ctx) => {
       const { op, result, platform: p } = ctx;
       // Reads the arch event ring (ArchDmaSync.events_since): O(events of this op).
       const events = p.arch.events_since(seq);
       seq = p.arch.event_seq;
-      const c = tracker.observe(ctx);
+      const { shadow: tracker, result: c } = swiotlbChanges(ctx);
       if (!c || !events || events.length === 0) return [];
       const origs = new IntervalSet<string>();
       for (const b of [...c.added, ...c.removed]) origs.insert(b.orig, b.orig + b.size, hex(b.tlb));
@@ -103,14 +109,12 @@ export const VIS_NO_MAINT_ON_ORIG: InvariantFactory = {
 
 // ---- coherent allocations -----------------------------------------------------------------------------
 
+/** One CoherentShadow per Platform, shared by both coherent-data invariants. */
+const coherentFindings = sharedPerOp(() => new CoherentShadow(), (shadow, ctx) => shadow.observe(ctx));
+
 function coherentInvariant(info: InvariantInfo & { id: CoherentId }): InvariantFactory {
-  return {
-    info,
-    create(): InvariantChecker {
-      const shadow = new CoherentShadow();
-      return { info, after: (ctx) => shadow.observe(ctx).filter((f) => f.id === info.id).map((f) => f.message) };
-    },
-  };
+  const checker: InvariantChecker = { info, after: (ctx) => mine(coherentFindings(ctx), info.id) };
+  return { info, create: () => checker };
 }
 
 export const COHERENT_DATA_TO_DEVICE = coherentInvariant({

@@ -8,9 +8,8 @@
  * land on it make those bytes unknown: the claim is about the contract only.
  * model: like DataShadow it retires once a device behind an IOMMU is added.
  */
-import { byteSpecToBytes } from '../ops/dma-kinds';
 import type { OpResult } from '../ops/types';
-import { ByteShadow } from './bytes';
+import { ByteShadow, specBytes } from './bytes';
 import { TAG_CPU, TAG_DEV } from './data-shadow';
 import { PlatformShadow, toPhys } from './devices';
 import type { AfterOp } from './invariant';
@@ -86,10 +85,10 @@ export class CoherentShadow {
         this.pools.delete(op.pool);
         break;
       case 'cpu_write':
-        this.cpuWrite(op.phys, byteSpecToBytes(op.data));
+        this.cpuWrite(op.phys, specBytes(op.data));
         break;
       case 'device_write':
-        if (result.ok) this.deviceWrite(op.dev, op.dma_addr, byteSpecToBytes(op.data));
+        if (result.ok) this.deviceWrite(op.dev, op.dma_addr, specBytes(op.data));
         break;
       case 'device_read':
         if (result.ok) this.check(this.deviceView(op.dev, op.dma_addr, op.size), TAG_CPU, 'COHERENT-DATA-TO-DEVICE', `device_read by "${op.dev}" at ${hex(op.dma_addr)}`, result, out);

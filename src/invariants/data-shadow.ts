@@ -24,9 +24,8 @@
  */
 import type { DmaDirection } from '../dma/types';
 import { formatData } from '../ops/data';
-import { byteSpecToBytes } from '../ops/dma-kinds';
 import type { OpResult } from '../ops/types';
-import { ByteShadow } from './bytes';
+import { ByteShadow, specBytes } from './bytes';
 import { PlatformShadow, toPhys } from './devices';
 import type { AfterOp } from './invariant';
 import { IntervalSet, type IntervalHandle } from './intervals';
@@ -99,7 +98,7 @@ export class DataShadow {
     const out: Finding[] = [];
     switch (op.op) {
       case 'cpu_write': {
-        const data = byteSpecToBytes(op.data);
+        const data = specBytes(op.data);
         this.memSet(op.phys, data, TAG_CPU);
         this.cpuWrote(op.phys, BigInt(data.length), null);
         break;
@@ -108,7 +107,7 @@ export class DataShadow {
         if (result.ok) this.checkCpuRead(op.phys, op.size, result, out);
         break;
       case 'device_write':
-        if (result.ok) this.deviceWrite(op.dev, op.dma_addr, byteSpecToBytes(op.data));
+        if (result.ok) this.deviceWrite(op.dev, op.dma_addr, specBytes(op.data));
         break;
       case 'device_read':
         if (result.ok) this.checkDeviceRead(op.dev, op.dma_addr, op.size, result, out);
@@ -268,7 +267,8 @@ export class DataShadow {
     if (writable(m)) {
       if (m.tainted || m.preUnknown) this.mem.forget(m.phys, m.size);
       else this.mem.retag(m.phys, Number(m.size), TAG_PRE);
-      if (!m.tainted) this.mem.overlay(m.phys, m.devWritten.get(m.phys, Number(m.size)));
+      // Nothing written by the device: the overlay would copy nothing (skipped, not a full-size scan).
+      if (!m.tainted && !m.devWritten.empty) this.mem.overlay(m.phys, m.devWritten.get(m.phys, Number(m.size)));
       this.excludePool(m.phys, m.size);
       if (bounced(m)) this.cpuWrote(m.phys, m.size, m);
     }

@@ -53,10 +53,11 @@ export const SKIP_CPU_SYNC = DMA_ATTRS.DMA_ATTR_SKIP_CPU_SYNC;
 export const MMIO = DMA_ATTRS.DMA_ATTR_MMIO;
 export const REQUIRE_COHERENT = DMA_ATTRS.DMA_ATTR_REQUIRE_COHERENT;
 
-export const isSingleMap = (op: ResolvedOp): op is Extract<ResolvedOp, { op: (typeof SINGLE_MAPS)[number] }> =>
-  (SINGLE_MAPS as readonly string[]).includes(op.op);
-export const isSgMap = (op: ResolvedOp): op is Extract<ResolvedOp, { op: (typeof SG_MAPS)[number] }> =>
-  (SG_MAPS as readonly string[]).includes(op.op);
+// Sets: every checker asks these after every op.
+const SINGLE_MAP_SET: ReadonlySet<string> = new Set(SINGLE_MAPS);
+const SG_MAP_SET: ReadonlySet<string> = new Set(SG_MAPS);
+export const isSingleMap = (op: ResolvedOp): op is Extract<ResolvedOp, { op: (typeof SINGLE_MAPS)[number] }> => SINGLE_MAP_SET.has(op.op);
+export const isSgMap = (op: ResolvedOp): op is Extract<ResolvedOp, { op: (typeof SG_MAPS)[number] }> => SG_MAP_SET.has(op.op);
 
 /** Errors the engine makes of a kernel BUG_ON or undefined behaviour: no kernel result at all. */
 export const isEngineRefusal = (r: OpResult): boolean => !r.ok && (r.error === 'BUG' || r.error === 'UNDEFINED');

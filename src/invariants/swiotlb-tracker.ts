@@ -20,6 +20,7 @@ import { toPhys } from './devices';
 import type { AfterOp } from './invariant';
 import { MMIO, REQUIRE_COHERENT, hex, isEngineRefusal, mappedBy, resultBig, unmappedBy } from './op-facts';
 import { SweepingMap } from '../sweeping-map';
+import { sharedShadow } from './shared';
 
 export const IO_TLB_SIZE = 2048;
 export const IO_TLB_SEGSIZE = 128;
@@ -143,3 +144,6 @@ export class SwiotlbTracker {
     return { dev: devName, tlb, orig, size, alloc_size: total, first: index - pad, nslots: nrSlots(total), pad, offset, alloc_align_mask, min_align_mask, boundary_mask, raw };
   }
 }
+
+/** The one tracker of a Platform and what the current op changed (null: no pool, or stopped); shared by every swiotlb checker. */
+export const swiotlbChanges = sharedShadow(() => new SwiotlbTracker(), (t, ctx) => t.observe(ctx));

@@ -9,19 +9,18 @@ import type { Platform } from '../platform';
 import { toDma } from './devices';
 import type { AfterOp, InvariantChecker, InvariantFactory, InvariantInfo } from './invariant';
 import { hex, isEngineRefusal, isSingleMap } from './op-facts';
-import { IO_TLB_SEGSIZE, IO_TLB_SIZE, SwiotlbTracker, type Bounce, type SlotChanges } from './swiotlb-tracker';
+import { IO_TLB_SEGSIZE, IO_TLB_SIZE, swiotlbChanges, type Bounce, type SlotChanges, type SwiotlbTracker } from './swiotlb-tracker';
 
 const INVALID = (1n << 64n) - 1n;
 
-/** A checker over the tracker's per-op changes; `state` is whatever else it keeps. */
+/** A checker over the shared tracker's per-op changes; `state` is whatever else it keeps. */
 function slotChecker<S>(info: InvariantInfo, init: () => S, check: (c: SlotChanges, ctx: AfterOp, t: SwiotlbTracker, s: S) => string[]): InvariantFactory {
   return {
     info,
     create(): InvariantChecker {
-      const t = new SwiotlbTracker();
       const s = init();
       return { info, after: (ctx) => {
-        const c = t.observe(ctx);
+        const { shadow: t, result: c } = swiotlbChanges(ctx);
         return c ? check(c, ctx, t, s) : [];
       } };
     },
@@ -169,8 +168,10 @@ export const SWIOTLB_BOUNCE_FILLED = slotChecker({
     const n = Number(b.size);
     const bounce = p.cache.peek(b.tlb, n);
     const orig = p.cache.peek(b.orig, n);
-    const i = bounce.findIndex((x, k) => x !== orig[k]);
-    if (i >= 0) out.push(`${where(b)}: byte ${i} is ${hex(BigInt(bounce[i]!))}, orig has ${hex(BigInt(orig[i]!))}`);
+    if (Buffer.from(bounce.buffer, bounce.byteOffset, n).equals(Buffer.from(orig.buffer, orig.byteOffset, n))) continue; // native compare first
+    let i = 0;
+    while (i < n && bounce[i] === orig[i]) i++;
+    if (i < n) out.push(`${where(b)}: byte ${i} is ${hex(BigInt(bounce[i]!))}, orig has ${hex(BigInt(orig[i]!))}`);
   }
   return out;
 });

@@ -10,7 +10,7 @@
  * search behind checkIovaAllocFailure are O(n) (full audits, failures only).
  */
 import {
-  IOVA_ANCHOR, IOVA_MAG_SIZE, U64_MAX, fls_long, u64,
+  IOVA_ANCHOR, IOVA_MAG_SIZE, U64_MAX, iova_align_shift, u64,
   type IovaNodeView, type IovaRange, type IovaView,
 } from './iova-types';
 
@@ -89,7 +89,7 @@ export function checkIovaAlloc(v: IovaView, iova: IovaRange, size: bigint, limit
   if (iova.pfn_lo < v.start_pfn) out.push(`I-A2: ${rng(iova)} starts below start_pfn ${hex(v.start_pfn)}`);
   if (iova.pfn_hi > limit_pfn) out.push(`I-A2: ${rng(iova)} ends above limit_pfn ${hex(limit_pfn)}`);
   if (size_aligned) {
-    const align = 1n << BigInt(fls_long(size - 1n));
+    const align = 1n << iova_align_shift(size);
     if (iova.pfn_lo % align !== 0n) out.push(`I-A3: ${rng(iova)} is not aligned to ${align}`);
   }
   return out;
@@ -171,7 +171,7 @@ export function checkIovaCoverage(v: IovaView, live: Iterable<IovaRange>): strin
  */
 export function iova_highest_gap(v: IovaView, size: bigint, limit_pfn: bigint, size_aligned: boolean): bigint | null {
   const end = u64(limit_pfn + 1n); // exclusive
-  const k = size_aligned ? BigInt(fls_long(size - 1n)) : 0n;
+  const k = size_aligned ? iova_align_shift(size) : 0n;
   let best: bigint | null = null;
   let free_lo = v.start_pfn; // lowest pfn not yet known to be taken
   const consider = (gap_end: bigint): void => {

@@ -13,7 +13,7 @@
  */
 import BTree from 'sorted-btree';
 import {
-  IOVA_ANCHOR, U64_MAX, fls_long, newIovaStats, u64,
+  IOVA_ANCHOR, U64_MAX, fls_long, iova_align_shift, newIovaStats, u64,
   type IovaNodeView, type IovaRange, type IovaStats, type IovaWarnCode,
 } from './iova-types';
 import type { Faults } from '../faults';
@@ -129,7 +129,7 @@ export class IovaTree {
 
   /** __alloc_and_insert_iova_range(): iommu.md §2.3 steps 1–6; limit_pfn is exclusive here. */
   private __alloc_and_insert_iova_range(size: bigint, limit_pfn: bigint, size_aligned: boolean): IovaNode | null {
-    const k = size_aligned ? BigInt(fls_long(size - 1n)) : 0n;
+    const k = size_aligned ? iova_align_shift(size) : 0n;
     const d32 = this.dma_32bit_pfn;
     if (limit_pfn <= d32 && size >= this.max32_alloc_size) {
       this.stats.shortcut_32bit++;

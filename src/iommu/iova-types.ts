@@ -141,6 +141,15 @@ export function fls_long(x: bigint): number {
   return 64 - Math.clz32(Number(x >> 32n));
 }
 
+/**
+ * The alignment shift of __alloc_and_insert_iova_range(): `align_mask <<= fls_long(size - 1)`.
+ * For size > 2^63 that is a shift by 64, undefined in C; the shift instructions of
+ * arm64 (LSLV) and x86-64 (SHL) both take the count mod 64, so Linux as built gets an
+ * all-ones mask there, i.e. no alignment (checked against iova.c compiled with gcc,
+ * conformance/linux-iova). The model does the same.
+ */
+export const iova_align_shift = (size: bigint): bigint => BigInt(fls_long(u64(size - 1n)) & 63);
+
 /** order_base_2(): ceil(log2(n)), 0 for n ≤ 1. */
 export const order_base_2 = (n: bigint): number => (n > 1n ? fls_long(n - 1n) : 0);
 

@@ -155,3 +155,18 @@ test('property: buddy allocator agrees with a page bitmap (choice, no overlap, c
     { numRuns: 200 },
   );
 });
+
+test('allocators over the same RAM layout are independent: one allocator’s splits and frees never show in another', () => {
+  const ram: PhysRange[] = [{ base: 0n, size: 64n * M }];
+  const a = new PageAllocator(ram, [], PS);
+  const before = a.view.free_blocks();
+  const got = [a.alloc_pages(0, U64_MAX), a.alloc_pages(3, U64_MAX), a.alloc_pages(10, U64_MAX)];
+  const b = new PageAllocator(ram, [], PS);
+  assert.deepEqual(b.view.free_blocks(), before, 'a second allocator starts from the untouched carving');
+  assert.deepEqual(b.stats(), { free_pages: Number(64n * M / 4096n), allocated_pages: 0 });
+  // The same calls on the fresh allocator give the same blocks: nothing of a's history leaked in.
+  assert.deepEqual([b.alloc_pages(0, U64_MAX), b.alloc_pages(3, U64_MAX), b.alloc_pages(10, U64_MAX)], got);
+  for (const [i, o] of [[0, 0], [1, 3], [2, 10]] as const) a.free_pages(got[i]!, o);
+  assert.deepEqual(a.view.free_blocks(), before, 'frees merge back to the carving');
+  assert.equal(b.stats().allocated_pages, 1 + 8 + 1024, 'b is unaffected by a’s frees');
+});

@@ -96,6 +96,13 @@ export class PageAllocator {
   readonly view: PageAllocatorView;
   /** free_area[order]: start address of each free block of that order. */
   private readonly free_area: BTree<bigint, true>[] = [];
+  /**
+   * Free max-order blocks never handed out yet, as sorted disjoint ranges [start, end) of whole
+   * max-order blocks: the carving of RAM's aligned middle, kept as ranges so building a machine
+   * does not insert thousands of blocks. The free max-order blocks are these plus
+   * free_area[max_order]; a freed block goes back to the tree.
+   */
+  private readonly untouched: [bigint, bigint][] = [];
   private readonly allocated = new BTree<bigint, number>(undefined, cmp);
   private nr_free = 0;
   private nr_allocated = 0;
@@ -114,19 +121,56 @@ export class PageAllocator {
     this.max_order = max_order;
     for (let o = 0; o <= max_order; o++) this.free_area.push(new BTree<bigint, true>(undefined, cmp));
     const psz = BigInt(page_size);
+    const B = this.block_bytes(max_order);
     for (const [start, end] of usable_ranges(ram, reserved, psz)) {
-      // Greedy carving into the largest naturally aligned blocks keeps the buddy
-      // invariant: no two free buddies of the same order below max_order.
-      let pos = start;
-      while (pos < end) {
-        let o = max_order;
-        while (o > 0 && (pos % (psz << BigInt(o)) !== 0n || pos + (psz << BigInt(o)) > end)) o--;
-        this.free_area[o]!.set(pos, true);
-        this.nr_free += 1 << o;
-        pos += psz << BigInt(o);
-      }
+      // The greedy carving into the largest naturally aligned blocks (which keeps the buddy
+      // invariant: no two free buddies of the same order below max_order) gives max-order
+      // blocks exactly on the B-aligned middle; only the edges are carved block by block.
+      const lo = ((start + B - 1n) / B) * B;
+      const hi = (end / B) * B;
+      if (lo < hi) {
+        this.carve(start, lo);
+        this.untouched.push([lo, hi]);
+        this.nr_free += Number((hi - lo) / psz);
+        this.carve(hi, end);
+      } else this.carve(start, end);
     }
     this.view = this.make_view();
+  }
+
+  /** Greedy carving of [start, end) into free blocks (see the constructor). */
+  private carve(start: bigint, end: bigint): void {
+    const psz = BigInt(this.page_size);
+    let pos = start;
+    while (pos < end) {
+      let o = this.max_order;
+      while (o > 0 && (pos % (psz << BigInt(o)) !== 0n || pos + (psz << BigInt(o)) > end)) o--;
+      this.free_area[o]!.set(pos, true);
+      this.nr_free += 1 << o;
+      pos += psz << BigInt(o);
+    }
+  }
+
+  /** The highest untouched max-order block starting at or below @top, with its range's index; O(untouched ranges). */
+  private untouchedAtOrBelow(top: bigint): { start: bigint; i: number } | undefined {
+    const B = this.block_bytes(this.max_order);
+    for (let i = this.untouched.length - 1; i >= 0; i--) {
+      const [s, e] = this.untouched[i]!;
+      if (s > top) continue;
+      const fromTop = (top / B) * B;
+      return { start: e - B < fromTop ? e - B : fromTop, i };
+    }
+    return undefined;
+  }
+
+  /** Takes block @start out of untouched range @i. */
+  private takeUntouched(start: bigint, i: number): void {
+    const [s, e] = this.untouched[i]!;
+    const after = start + this.block_bytes(this.max_order);
+    const keep: [bigint, bigint][] = [];
+    if (s < start) keep.push([s, start]);
+    if (after < e) keep.push([after, e]);
+    this.untouched.splice(i, 1, ...keep);
   }
 
   private block_bytes(order: number): bigint {
@@ -157,17 +201,24 @@ export class PageAllocator {
     const size = this.block_bytes(order);
     if (limit + 1n < size) return null;
     const top = ((limit + 1n - size) / size) * size;
-    let best: { order: number; start: bigint; phys: bigint } | null = null;
+    let best: { order: number; start: bigint; phys: bigint; untouched?: number } | null = null;
     for (let k = order; k <= this.max_order; k++) {
       // The highest block of order k starting at or below `top` holds the best
       // candidate of that order: blocks are disjoint and aligned to >= size.
       const pair = this.free_area[k]!.getPairOrNextLower(top);
-      if (pair === undefined) continue;
-      const phys = min(pair[0] + this.block_bytes(k) - size, top);
-      if (best === null || phys > best.phys) best = { order: k, start: pair[0], phys };
+      if (pair !== undefined) {
+        const phys = min(pair[0] + this.block_bytes(k) - size, top);
+        if (best === null || phys > best.phys) best = { order: k, start: pair[0], phys };
+      }
+      if (k !== this.max_order) continue;
+      const u = this.untouchedAtOrBelow(top);
+      if (u === undefined) continue;
+      const phys = min(u.start + this.block_bytes(k) - size, top);
+      if (best === null || phys > best.phys) best = { order: k, start: u.start, phys, untouched: u.i };
     }
     if (best === null) return null;
-    this.free_area[best.order]!.delete(best.start);
+    if (best.untouched !== undefined) this.takeUntouched(best.start, best.untouched);
+    else this.free_area[best.order]!.delete(best.start);
     let cur = best.start;
     for (let k = best.order; k > order; k--) {
       const half = this.block_bytes(k - 1);
@@ -218,12 +269,21 @@ export class PageAllocator {
   private make_view(): PageAllocatorView {
     const free_area = this.free_area;
     const allocated = this.allocated;
+    const untouched = this.untouched;
+    const B = this.block_bytes(this.max_order);
+    const max_order = this.max_order;
+    const untouchedBlocks = (): PageBlock[] => {
+      const out: PageBlock[] = [];
+      for (const [s, e] of untouched) for (let a = s; a < e; a += B) out.push({ phys: a, order: max_order });
+      return out;
+    };
     return {
       page_size: this.page_size,
       max_order: this.max_order,
       free_blocks: () =>
         free_area
           .flatMap((t, order) => [...t.keys()].map((phys) => ({ phys, order })))
+          .concat(untouchedBlocks())
           .sort((a, b) => cmp(a.phys, b.phys)),
       allocated_blocks: () => [...allocated.entries()].map(([phys, order]) => ({ phys, order })),
       allocated_order: (phys) => allocated.get(phys) ?? null,
