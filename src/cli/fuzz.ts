@@ -119,6 +119,7 @@ export async function fuzz(argv: readonly string[]): Promise<number> {
   const out = process.stdout;
   const how = `seed ${args.seed}, ${args.workers} worker${args.workers > 1 ? 's' : ''}, coverage ${args.coverage}`;
   out.write(`\n== fuzz summary (${how}) ==\n${line(stats)}\ninvalid inputs: ${stats.invalid}\n`);
+  if (stats.corpusCulled) out.write(`corpus: ${stats.corpusSize} entries cover every feature; ${stats.corpusCulled} this campaign wrote were redundant and removed\n`);
   for (const f of stats.findings) {
     out.write(`finding ${f.failure.key}: ${f.failure.message}\n  found after ${f.execsToFind} execs${f.worker !== undefined && args.workers > 1 ? ` of worker ${f.worker}` : ''}, minimized to ${f.minimized.length} ops in ${f.minimizeMs} ms\n`);
     for (const file of f.files) out.write(`  ${file}\n`);

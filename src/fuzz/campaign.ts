@@ -75,6 +75,8 @@ export interface CampaignStats {
   elapsedMs: number;
   features: number;
   corpusSize: number;
+  /** Entries this campaign wrote to the corpus directory and removed again at the end as redundant. */
+  corpusCulled?: number;
   /** Code edges (functions and branch arms) reached, and how many the build has; 0 without code coverage. */
   edges: number;
   edgesTotal: number;

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { parseStep } from '../ops/gherkin';
 import { printOp } from '../ops/json';
 import type { Op } from '../ops/types';
-import { Corpus, corpusName, formatOpList, loadCorpus, saveCorpusEntry, writeFileAtomic } from './corpus';
+import { Corpus, corpusName, cullCorpus, formatOpList, loadCorpus, saveCorpusEntry, writeFileAtomic } from './corpus';
 import type { FuzzInput } from './types';
 
 const steps = (texts: readonly string[]): Op[] =>
@@ -104,4 +104,20 @@ test('writeFileAtomic replaces whole files and leaves no temp file, even when th
     assert.throws(() => writeFileAtomic(join(dir, 'taken'), 'three'));
     assert.deepEqual(readdirSync(dir).sort(), ['taken', 'x.json']);
   });
+});
+
+test('cullCorpus keeps, per feature, the smallest entry reaching it, and still covers every feature', () => {
+  const op = (n: number): Op[] => steps(Array.from({ length: n }, () => 'the kernel calls advance_time with ms 1'));
+  const big = { input: op(5), features: ['a', 'b'] };
+  const small = { input: op(2), features: ['a'] };
+  const only = { input: op(3), features: ['b', 'c'] };
+  const redundant = { input: op(4), features: ['c'] };
+  const kept = cullCorpus([big, small, only, redundant]);
+  assert.deepEqual([...kept].sort((x, y) => x.input.length - y.input.length), [small, only]);
+  const covered = new Set([...kept].flatMap((e) => e.features));
+  assert.deepEqual([...covered].sort(), ['a', 'b', 'c']);
+  // Ties go to the earlier entry, so the result does not depend on Map iteration quirks.
+  const twin = { input: op(2), features: ['a'] };
+  assert.ok(cullCorpus([small, twin]).has(small));
+  assert.ok(!cullCorpus([small, twin]).has(twin));
 });

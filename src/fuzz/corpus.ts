@@ -109,3 +109,19 @@ export class Corpus {
     return true;
   }
 }
+
+/**
+ * The corpus an afl-cmin style pass keeps: for every feature, the smallest entry (fewest ops; the
+ * earliest on ties) that reaches it. The union of those covers everything the whole set covers, and
+ * entries kept only because they were first to a feature a later, smaller entry also reaches drop out.
+ */
+export function cullCorpus<T extends { readonly input: FuzzInput; readonly features: readonly string[] }>(entries: readonly T[]): Set<T> {
+  const best = new Map<string, T>();
+  for (const e of entries) {
+    for (const f of e.features) {
+      const b = best.get(f);
+      if (b === undefined || e.input.length < b.input.length) best.set(f, e);
+    }
+  }
+  return new Set(best.values());
+}

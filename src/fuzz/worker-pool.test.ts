@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCampaign, type CampaignStats } from './campaign';
 import { loadCorpus, printedInput } from './corpus';
+import { execute } from './execute';
 import { instrumentedBuild } from './instrument';
 import { runParallelCampaign, type PoolOptions } from './worker-pool';
 
@@ -104,4 +105,21 @@ test('inputs loaded from the corpus seed the workers but are not saved again und
   const loaded = loadCorpus(corpus);
   const handText = printedInput(loaded.inputs[loaded.files.indexOf(join(corpus, 'hand-written.json'))]);
   assert.deepEqual(loaded.files.filter((_, i) => printedInput(loaded.inputs[i]) === handText), [join(corpus, 'hand-written.json')]);
+});
+
+test('at the end the corpus directory is culled: fewer files, reaching the same features', async () => {
+  const reach = (dir: string): Set<string> => {
+    const out = new Set<string>();
+    for (const input of loadCorpus(dir).inputs) for (const f of execute(input, {}).features) out.add(f);
+    return out;
+  };
+  const opts = (dir: string): PoolOptions => ({ ...base(dir), faults: [], runs: 120, coverage: 'model', workers: 1 });
+  const [a, b] = [tmp(), tmp()];
+  const culled = await runParallelCampaign(opts(a));
+  const whole = await runParallelCampaign({ ...opts(b), keepRedundant: true });
+  const [culledFiles, wholeFiles] = [readdirSync(join(a, 'corpus')), readdirSync(join(b, 'corpus'))];
+  assert.ok((culled.corpusCulled ?? 0) > 0, 'some entries were redundant');
+  assert.equal(culledFiles.length, culled.corpusSize);
+  assert.equal(wholeFiles.length, culledFiles.length + culled.corpusCulled!);
+  assert.deepEqual([...reach(join(a, 'corpus'))].sort(), [...reach(join(b, 'corpus'))].sort());
 });

@@ -14,7 +14,8 @@ import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { emptyStats, type CampaignOptions, type CampaignStats, type CoverageMode, type FoundFailure, type KeptEntry } from './campaign';
 import { isEdgeFeature } from './coverage-code';
-import { loadCorpus, printedInput, saveCorpusEntry } from './corpus';
+import { rmSync } from 'node:fs';
+import { cullCorpus, loadCorpus, printedInput, saveCorpusEntry } from './corpus';
 import { saveFinding } from './findings';
 import type { InstrumentedBuild } from './instrument';
 import { workerSeed, type MergeMessage, type WorkerMessage, type WorkerSetup } from './worker';
@@ -26,6 +27,8 @@ export interface PoolOptions extends Omit<CampaignOptions, 'code' | 'edgesTotal'
   readonly build?: InstrumentedBuild;
   /** Executions per worker between exchanges (default 50). */
   readonly roundExecs?: number;
+  /** Leave redundant corpus files on disk instead of culling them at the end (default false). */
+  readonly keepRedundant?: boolean;
   /** Test hook: worker `index` throws after `execs` executions. */
   readonly crash?: { readonly index: number; readonly execs: number };
 }
@@ -100,6 +103,22 @@ export function runParallelCampaign(opts: PoolOptions): Promise<CampaignStats> {
     stats.findings.push({ ...f, files: w.files, worker: index });
   };
 
+  /** Every entry the corpus took, with the file this campaign wrote for it (none for loaded ones). */
+  const accepted: { entry: KeptEntry; file?: string }[] = [];
+  /** The corpus stays minimal on disk: files this campaign added that a smaller entry now covers go. */
+  const cull = (): void => {
+    const keep = cullCorpus(accepted.map((a) => a.entry));
+    const keptFiles = new Set(accepted.filter((a) => keep.has(a.entry)).map((a) => a.file));
+    let culled = 0;
+    for (const a of accepted) {
+      if (a.file === undefined || keep.has(a.entry) || keptFiles.has(a.file)) continue;
+      rmSync(a.file, { force: true });
+      culled++;
+    }
+    stats.corpusSize = keep.size;
+    stats.corpusCulled = culled;
+  };
+
   const slots: Slot[] = [];
   let round = 0;
   let lastProgress = -1e9;
@@ -121,6 +140,7 @@ export function runParallelCampaign(opts: PoolOptions): Promise<CampaignStats> {
       resolved = true;
       // A crashed worker's findings arrived but never came with a round: record them too.
       for (const [, w] of [...written].sort((a, b) => a[1].index - b[1].index)) record(w.index, w.finding);
+      if (opts.corpusDir && !opts.keepRedundant) cull();
       opts.signal?.removeEventListener('abort', requestStop);
       progress();
       stats.elapsedMs = clock();
@@ -152,7 +172,8 @@ export function runParallelCampaign(opts: PoolOptions): Promise<CampaignStats> {
             if (!adds) continue;
             forwarded.push({ from: s.index, entry: e });
             stats.corpusSize++;
-            if (opts.corpusDir && !onDisk.has(printedInput(e.input))) saveCorpusEntry(opts.corpusDir, e.input);
+            const file = opts.corpusDir && !onDisk.has(printedInput(e.input)) ? saveCorpusEntry(opts.corpusDir, e.input) : undefined;
+            accepted.push(file === undefined ? { entry: e } : { entry: e, file });
           }
           for (const f of r.findings) record(s.index, f);
         }
