@@ -119,6 +119,7 @@ test('at the end the corpus directory is culled: fewer files, reaching the same 
   const whole = await runParallelCampaign({ ...opts(b), keepRedundant: true });
   const [culledFiles, wholeFiles] = [readdirSync(join(a, 'corpus')), readdirSync(join(b, 'corpus'))];
   assert.ok((culled.corpusCulled ?? 0) > 0, 'some entries were redundant');
+  assert.equal(whole.corpusCulled, undefined, 'nothing culled when asked to keep');
   assert.equal(culledFiles.length, culled.corpusSize);
   assert.equal(wholeFiles.length, culledFiles.length + culled.corpusCulled!);
   assert.deepEqual([...reach(join(a, 'corpus'))].sort(), [...reach(join(b, 'corpus'))].sort());
