@@ -1,16 +1,19 @@
 /**
- * Fuzzer comparison (issue #5): for each planted fault of src/fuzz/planted.test.ts, the median time
- * and executions to detect it for
- *   ours       src/fuzz/campaign.ts runCampaign (coverage feedback, corpus, mutation), stopped at the first finding
- *   fast-check plain model-based testing: fc.check over opSequenceArb, no coverage, no corpus
- *   jsfuzz     jsfuzz 1.0.15 on the compiled byte target (out/src/fuzz/byte-target.js), one child process per run
- * with the same platform for all three, plus our minimisation and the fuzzer's executions per second
+ * Fuzzer comparison (issue #5): for each planted fault of src/fuzz/planted.ts (the shallow set and the
+ * deep one, one table each), the median CPU time and executions to detect it for
+ *   ours model  src/fuzz/campaign.ts runCampaign guided by model features, stopped at the first finding
+ *   ours both   the same on the instrumented tree (instrument.ts), guided by code edges + model features
+ *   fast-check  plain model-based testing: fc.check over opSequenceArb, no coverage, no corpus
+ *   jsfuzz      jsfuzz 1.0.15 on the compiled byte target (out/src/fuzz/byte-target.js), one child process per run
+ * with the same platform for all, plus our minimisation and the fuzzer's executions per second
  * against the engine's raw op throughput. A benchmark: it prints tables and asserts nothing.
  *
- *   npx tsx bench/fuzz-compare.ts [--seeds N] [--jsfuzz-runs N] [--cap SECONDS] [--cap-execs N] [--quick] [--only FAULT,...|all]
+ *   npx tsx bench/fuzz-compare.ts [--set shallow|deep|all] [--coverage model,both] [--seeds N] [--jsfuzz-runs N]
+ *                                 [--cap SECONDS] [--cap-execs N] [--quick] [--only FAULT,...|all] [--no-throughput]
  *
- * jsfuzz has no seed: its runs differ by Math.random. Its time is counted from its first execution
- * (process start-up and instrumentation excluded), by a counting wrapper around the target.
+ * Times are CPU time of the process doing the search (the machine is shared; CPU time is what the
+ * search cost, wall time is not), and caps are CPU time too. jsfuzz has no seed: its runs differ by
+ * Math.random; its time counts from its first execution (start-up and instrumentation excluded).
  * A failure counts as detecting the fault only if its failing prefix passes without the fault.
  */
 import { spawnSync } from 'node:child_process';
@@ -19,25 +22,24 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import fc from 'fast-check';
 import { FAULT_NAMES, type FaultName } from '../src/faults';
-import { runCampaign, type CampaignStats, type FoundFailure } from '../src/fuzz/campaign';
+import { runCampaign, type CampaignOptions, type CampaignStats, type CoverageMode, type FoundFailure } from '../src/fuzz/campaign';
+import type { CodeFeatures } from '../src/fuzz/coverage';
+import { instrumentedBuild } from '../src/fuzz/instrument';
+import { PLANTED_SETS, type PlantedFault } from '../src/fuzz/planted';
 import { execute } from '../src/fuzz/execute';
 import { generateSequence, opSequenceArb } from '../src/fuzz/generate';
 import { PLATFORM_NAMES, namedPlatform } from '../src/fuzz/platforms';
 import { createRng } from '../src/fuzz/rng';
 import type { Failure, FuzzInput } from '../src/fuzz/types';
 
-/** The faults and platforms of src/fuzz/planted.test.ts (kept in step by hand: that file is a test). */
-const PLANTED: readonly { fault: FaultName; platform: string }[] = [
-  { fault: 'swiotlb-skip-map-copy', platform: 'no-iommu-32bit' },
-  { fault: 'direct-ignore-mask', platform: 'no-iommu-32bit' },
-  { fault: 'batched-no-flush', platform: 'arm64-smmu' },
-  { fault: 'rcache-double-insert', platform: 'x86-vtd' },
-  { fault: 'pgsize-wrong-choice', platform: 'mix' },
-  { fault: 'strict-unmap-no-sync', platform: 'thunderbolt-untrusted' },
-  { fault: 'lazy-unmap-no-invalidate', platform: 'mix' },
-  { fault: 'dma-iommu-drops-offset', platform: 'x86-vtd' },
-  { fault: 'iova-unlink-no-sync', platform: 'x86-vtd' },
-];
+type SetName = keyof typeof PLANTED_SETS;
+const SET_NAMES = Object.keys(PLANTED_SETS) as SetName[];
+
+/** CPU milliseconds of this process (all threads) since `from`. */
+const cpuMs = (from: NodeJS.CpuUsage): number => {
+  const u = process.cpuUsage(from);
+  return (u.user + u.system) / 1000;
+};
 
 /** The campaign's defaults, given to fast-check too so both draw from the same generator. */
 const LENGTH = 40;
@@ -53,10 +55,19 @@ export interface CompareOptions {
   /** Per-run cap on executions for the in-process tools. */
   readonly capExecs: number;
   readonly only?: readonly string[];
+  /** Which planted sets, one table each. */
+  readonly sets: readonly SetName[];
+  /** Our campaign's coverage modes, one column each ('both' needs the instrumented tree). */
+  readonly coverage: readonly CoverageMode[];
+  /** Print the execs/s table after the comparison. */
+  readonly throughput: boolean;
+  /** Run plain fast-check (--no-fast-check leaves it out, to split a long run across processes). */
+  readonly fastCheck?: boolean;
 }
 
-export const DEFAULT_OPTIONS: CompareOptions = { seeds: 5, jsfuzzRuns: 3, capMs: 30_000, capExecs: 20_000 };
-export const QUICK_OPTIONS: CompareOptions = { seeds: 3, jsfuzzRuns: 2, capMs: 10_000, capExecs: 5_000 };
+export const DEFAULT_OPTIONS: CompareOptions = { seeds: 5, jsfuzzRuns: 3, capMs: 30_000, capExecs: 20_000, sets: SET_NAMES, coverage: ['model', 'both'], throughput: true };
+/** npm run bench's variant: 5 seeds, short caps, model coverage only, two jsfuzz runs. */
+export const QUICK_OPTIONS: CompareOptions = { seeds: 5, jsfuzzRuns: 2, capMs: 4_000, capExecs: 2_000, sets: SET_NAMES, coverage: ['model'], throughput: false };
 
 /** One run: detected within the cap, or censored at it. */
 interface Detect {
@@ -97,7 +108,19 @@ function noteOther(key: string, tool: string): void {
 
 // ---- ours ---------------------------------------------------------------------------------------
 
-function oursRun(fault: FaultName, platform: string, seed: number, o: CompareOptions): OursRun {
+/** The instrumented tree's runCampaign and a fresh edge counter for it, loaded once ('both'). */
+let instrumented: { runCampaign: typeof runCampaign; code: () => CodeFeatures; edgesTotal: number } | undefined;
+function loadInstrumented(): NonNullable<typeof instrumented> {
+  if (!instrumented) {
+    const build = instrumentedBuild();
+    const { runCampaign: run } = require(join(build.dir, 'fuzz', 'campaign.js')) as typeof import('../src/fuzz/campaign');
+    const { BranchCoverage } = require(join(build.dir, 'fuzz', 'coverage-code.js')) as typeof import('../src/fuzz/coverage-code');
+    instrumented = { runCampaign: run, code: () => new BranchCoverage(build.manifest), edgesTotal: build.manifest.total };
+  }
+  return instrumented;
+}
+
+function oursRun(fault: FaultName, platform: string, seed: number, o: CompareOptions, mode: CoverageMode): OursRun {
   // runCampaign has no "stop at the first finding": onProgress hands us its live stats object
   // (first call right after the first input), and shouldStop reads it between inputs.
   let live: CampaignStats | undefined;
@@ -106,17 +129,20 @@ function oursRun(fault: FaultName, platform: string, seed: number, o: CompareOpt
     if (!verdict.has(f)) verdict.set(f, faultCaused(f.input, f.failure, 'ours'));
     return verdict.get(f)!;
   };
-  const s = runCampaign({
-    seed, platform, faults: [fault], runs: o.capExecs, timeMs: o.capMs, coverage: 'model',
+  const c0 = process.cpuUsage();
+  const opts: CampaignOptions = {
+    seed, platform, faults: [fault], runs: o.capExecs, timeMs: o.capMs, coverage: mode, clock: () => cpuMs(c0),
     onProgress: (st) => { live = st; },
     shouldStop: () => live?.findings.some(caused) ?? false,
-  });
+  };
+  const s = mode === 'model' ? runCampaign(opts) : (() => {
+    const i = loadInstrumented();
+    return i.runCampaign({ ...opts, code: i.code(), edgesTotal: i.edgesTotal });
+  })();
   const at = s.findings.findIndex(caused);
   if (at < 0) return { found: false, ms: o.capMs, execs: s.execs };
   const f = s.findings[at]!;
-  // msToFind is read after minimising this finding and every earlier one: take those back out.
-  const minimizing = s.findings.slice(0, at + 1).reduce((a, x) => a + x.minimizeMs, 0);
-  return { found: true, ms: f.msToFind - minimizing, execs: f.execsToFind, key: f.failure.key, minimizedOps: f.minimized.length, minimizeMs: f.minimizeMs };
+  return { found: true, ms: f.msToFind, execs: f.execsToFind, key: f.failure.key, minimizedOps: f.minimized.length, minimizeMs: f.minimizeMs };
 }
 
 // ---- plain fast-check ---------------------------------------------------------------------------
@@ -125,8 +151,8 @@ function fcRun(fault: FaultName, platform: string, seed: number, o: CompareOptio
   const plat = platform === 'mix' ? undefined : namedPlatform(platform);
   let execs = 0;
   let first: { execs: number; ms: number; key: string } | undefined;
-  const t0 = process.hrtime.bigint();
-  const ms = (): number => Number(process.hrtime.bigint() - t0) / 1e6;
+  const c0 = process.cpuUsage();
+  const ms = (): number => cpuMs(c0);
   const prop = fc.property(opSequenceArb(plat, { maxLength: LENGTH, misuse: MISUSE }), (input) => {
     execs++;
     const failure = execute(input, { faults: [fault], features: false }).failure;
@@ -186,11 +212,11 @@ const target = require(${JSON.stringify(TARGET)});
 const { execute } = require(${JSON.stringify(EXECUTE)});
 const platform = target.targetConfig().platform;
 let n = 0;
-let t0 = 0n;
-const ms = () => Number(process.hrtime.bigint() - t0) / 1e6;
+let c0;
+const ms = () => { const u = process.cpuUsage(c0); return (u.user + u.system) / 1000; };
 const say = (what, extra) => process.stdout.write('\\nDMASPEC-BENCH ' + what + ' execs=' + n + ' ms=' + ms().toFixed(1) + (extra ? ' key=' + extra : '') + '\\n');
 exports.fuzz = (data) => {
-  if (n === 0) t0 = process.hrtime.bigint();
+  if (n === 0) c0 = process.cpuUsage();
   n++;
   try {
     target.fuzz(data);
@@ -302,60 +328,75 @@ function printRows(header: readonly string[], rows: readonly (readonly string[])
 
 export function fuzzCompare(o: CompareOptions = DEFAULT_OPTIONS): void {
   const out = process.stdout;
-  const planted = o.only
-    ? o.only.map((f) => PLANTED.find((p) => p.fault === f) ?? { fault: f as FaultName, platform: 'mix' })
-    : PLANTED;
   const notBuilt = o.jsfuzzRuns > 0 ? ensureBuilt() : 'not run (--jsfuzz-runs 0)';
   if (notBuilt) out.write(`jsfuzz column skipped: ${notBuilt}\n`);
-  const rows: string[][] = [];
-  const minRows: string[][] = [];
-  const misses: string[] = [];
+  const sets: [string, readonly PlantedFault[]][] = o.only
+    ? [['selected', o.only.map((f) => [...PLANTED_SETS.shallow, ...PLANTED_SETS.deep].find((p) => p.fault === f) ?? { fault: f as FaultName, platform: 'mix', layer: '?' })]]
+    : o.sets.map((s) => [s, PLANTED_SETS[s]]);
   const allOurs: OursRun[] = [];
-  for (const { fault, platform } of planted) {
-    process.stderr.write(`fuzz-compare: ${fault} on ${platform} ...\n`);
-    const seeds = Array.from({ length: o.seeds }, (_, i) => i + 1);
-    const ours = seeds.map((s) => oursRun(fault, platform, s, o));
-    const fcs = seeds.map((s) => fcRun(fault, platform, s, o));
-    const jsf = notBuilt ? [] : Array.from({ length: o.jsfuzzRuns }, () => jsfuzzRun(fault, platform, o));
-    const so = summary(ours, o.capMs);
-    const sf = summary(fcs, o.capMs);
-    const sj = jsf.length ? summary(jsf, o.capMs) : undefined;
-    const cens = (rs: readonly Detect[]) => rs.some((r) => !r.found);
-    const vs = (s: { ms: number; execs: number }, rs: readonly Detect[]) =>
-      `${ratio(s.ms, so.ms, cens(rs), cens(ours))} / ${ratio(s.execs, so.execs, cens(rs), cens(ours))}`;
-    rows.push([fault, platform, so.text, sf.text, sj?.text ?? 'n/a', vs(sf, fcs), sj ? vs(sj, jsf) : 'n/a']);
-    for (const [name, s, rs] of [['fast-check', sf, fcs], ['jsfuzz', sj, jsf]] as const) {
-      const capped = cens(rs) && cens(ours) ? ' (both capped: no ratio)' : cens(ours) ? ' (ours capped)' : '';
-      if (s && s.ms < 10 * so.ms) misses.push(`${fault} vs ${name}: ${(s.ms / so.ms).toFixed(1)}x time, ${(s.execs / so.execs).toFixed(1)}x execs${capped}`);
+  const minRows: string[][] = [];
+  const cens = (rs: readonly Detect[]) => rs.some((r) => !r.found);
+  for (const [setName, planted] of sets) {
+    const rows: string[][] = [];
+    const misses: string[] = [];
+    let met = 0;
+    for (const { fault, platform } of planted) {
+      process.stderr.write(`fuzz-compare: ${setName} ${fault} on ${platform} ...\n`);
+      const seeds = Array.from({ length: o.seeds }, (_, i) => i + 1);
+      const ours = o.coverage.map((mode) => ({ mode, runs: seeds.map((s) => oursRun(fault, platform, s, o, mode)) }));
+      const fcs = o.fastCheck === false ? [] : seeds.map((s) => fcRun(fault, platform, s, o));
+      const jsf = notBuilt ? [] : Array.from({ length: o.jsfuzzRuns }, () => jsfuzzRun(fault, platform, o));
+      const so = ours.map((x) => summary(x.runs, o.capMs));
+      const sf = fcs.length ? summary(fcs, o.capMs) : undefined;
+      const sj = jsf.length ? summary(jsf, o.capMs) : undefined;
+      // The ratios are against ours in the first coverage mode listed (the campaign default goes first).
+      const [base, baseRuns] = [so[0]!, ours[0]!.runs];
+      const vs = (s: { ms: number; execs: number }, rs: readonly Detect[]) =>
+        `${ratio(s.ms, base.ms, cens(rs), cens(baseRuns))} / ${ratio(s.execs, base.execs, cens(rs), cens(baseRuns))}`;
+      rows.push([fault, platform, ...so.map((s) => s.text), sf?.text ?? 'n/a', sj?.text ?? 'n/a', sf ? vs(sf, fcs) : 'n/a', sj ? vs(sj, jsf) : 'n/a']);
+      let ok = true;
+      for (const [name, s, rs] of [['fast-check', sf, fcs], ['jsfuzz', sj, jsf]] as const) {
+        if (!s) continue;
+        const capped = cens(rs) && cens(baseRuns) ? ' (both capped: no ratio)' : cens(baseRuns) ? ' (ours capped)' : cens(rs) ? ' (theirs capped: a lower bound)' : '';
+        if (s.ms < 10 * base.ms || cens(baseRuns)) {
+          ok = false;
+          misses.push(`${fault} vs ${name}: ${(s.ms / base.ms).toFixed(1)}x time, ${(s.execs / base.execs).toFixed(1)}x execs${capped}`);
+        }
+      }
+      if (ok && (sf || sj)) met++;
+      for (const { mode, runs } of ours) {
+        const done = runs.filter((r) => r.found);
+        if (mode === ours[0]!.mode) allOurs.push(...done);
+        const fcDone = fcs.filter((r) => r.found && r.shrunkOps !== undefined);
+        minRows.push([
+          `${fault} (${mode})`,
+          done.length ? `${median(done.map((r) => r.minimizedOps!))} (max ${Math.max(...done.map((r) => r.minimizedOps!))})` : '-',
+          done.length ? `${median(done.map((r) => r.minimizeMs!)).toFixed(0)} ms (max ${Math.max(...done.map((r) => r.minimizeMs!)).toFixed(0)})` : '-',
+          mode === ours[0]!.mode && fcDone.length ? `${median(fcDone.map((r) => r.shrunkOps!))}` : '-',
+          mode === ours[0]!.mode && fcDone.length ? `${median(fcDone.map((r) => r.shrinkMs!)).toFixed(0)} ms` : '-',
+          [...new Set(runs.map((r) => r.key).filter(Boolean))].join(' '),
+        ]);
+      }
     }
-    const done = ours.filter((r) => r.found);
-    allOurs.push(...done);
-    const fcDone = fcs.filter((r) => r.found && r.shrunkOps !== undefined);
-    minRows.push([
-      fault,
-      done.length ? `${median(done.map((r) => r.minimizedOps!))} (max ${Math.max(...done.map((r) => r.minimizedOps!))})` : '-',
-      done.length ? `${median(done.map((r) => r.minimizeMs!)).toFixed(0)} ms (max ${Math.max(...done.map((r) => r.minimizeMs!)).toFixed(0)})` : '-',
-      fcDone.length ? `${median(fcDone.map((r) => r.shrunkOps!))}` : '-',
-      fcDone.length ? `${median(fcDone.map((r) => r.shrinkMs!)).toFixed(0)} ms` : '-',
-      [...new Set(ours.map((r) => r.key).filter(Boolean))].join(' '),
-    ]);
+    out.write(`\n${setName} planted faults: CPU time / executions to detect, median over ${o.seeds} seeds (ours, fast-check) and ${notBuilt ? 0 : o.jsfuzzRuns} runs (jsfuzz); `
+      + `caps per run ${o.capMs / 1000} CPU-s, and ${o.capExecs} executions for ours and fast-check; (found/runs). `
+      + `Ours: runCampaign in-process (coverage ${o.coverage.join(' / ')}); fast-check: the same generator, no feedback; jsfuzz: istanbul coverage of the compiled tree, byte target.\n\n`);
+    printRows(['fault', 'platform', ...o.coverage.map((m) => `ours (${m})`), 'fast-check', 'jsfuzz', `fast-check ÷ ours ${o.coverage[0]} (time / execs)`, `jsfuzz ÷ ours ${o.coverage[0]} (time / execs)`], rows);
+    if (o.fastCheck === false && notBuilt) continue;
+    out.write(`Target (every fault >= 10x faster, median CPU time, than fast-check and jsfuzz): met for ${met} of ${planted.length}.${misses.length ? ` Missed (${misses.length}):\n${misses.map((m) => `  - ${m}`).join('\n')}` : ''}\n`);
   }
-  out.write(`\nTime / executions to detect each planted fault: median over ${o.seeds} seeds (ours, fast-check) and ${notBuilt ? 0 : o.jsfuzzRuns} runs (jsfuzz); `
-    + `caps per run ${o.capMs / 1000} s, and ${o.capExecs} executions for ours and fast-check; (found/runs). `
-    + 'Ours: runCampaign in-process, model-level coverage; fast-check: the same generator, no feedback; jsfuzz: istanbul coverage of the compiled tree.\n\n');
-  printRows(['fault', 'platform', 'ours time / execs', 'fast-check time / execs', 'jsfuzz time / execs', 'fast-check ÷ ours (time / execs)', 'jsfuzz ÷ ours (time / execs)'], rows);
   out.write('\nA run that reached its cap counts as the cap in the median (">cap" marks a median at the cap). A ratio with capped runs is a bound: ">" theirs were capped, "<" ours were, "?" both.\n'
-    + 'jsfuzz time counts from its first execution: process start-up and instrumentation (2-4 s) are left out. Times are noisy on a shared machine; executions are not.\n');
+    + 'jsfuzz time counts from its first execution: process start-up and instrumentation (2-4 s) are left out. fast-check\'s own time cap is wall time. Executions are exact; CPU times vary a little with load.\n');
   if (otherFindings.size) {
     out.write('Findings that fail without the planted fault too (a model bug or a false alarm in the tree; not counted as detection):\n');
     for (const [key, tools] of otherFindings) out.write(`  - ${key} (${[...tools].join(', ')})\n`);
   }
-  out.write(`Target: every fault found at least 10x faster (median time) than jsfuzz and fast-check. ${misses.length ? `Missed (${misses.length}):\n${misses.map((m) => `  - ${m}`).join('\n')}` : 'Met for every fault.'}\n`);
   out.write('\nMinimisation: ours (campaign minimiser, 2 s deadline) and fast-check\'s shrinker on the same finding class; median over the seeds that found it\n\n');
-  printRows(['fault', 'ours ops after minimising', 'ours minimise time', 'fast-check ops after shrinking', 'fast-check shrink time', 'finding key(s), ours'], minRows);
+  printRows(['fault (ours: coverage)', 'ours ops after minimising', 'ours minimise time', 'fast-check ops after shrinking', 'fast-check shrink time', 'finding key(s), ours'], minRows);
   const small = allOurs.filter((r) => r.minimizedOps! <= 10 && r.minimizeMs! < 2000).length;
-  out.write(`\nTarget: a finding minimised to 10 ops or fewer in under 2 s: ${small} of ${allOurs.length} findings`
+  out.write(`\nTarget: a finding minimised to 10 ops or fewer in under 2 s: ${small} of ${allOurs.length} findings (coverage ${o.coverage[0]})`
     + ` (largest ${Math.max(0, ...allOurs.map((r) => r.minimizedOps!))} ops, slowest ${Math.max(0, ...allOurs.map((r) => r.minimizeMs!)).toFixed(0)} ms).\n`);
+  if (!o.throughput) return;
   out.write('\nFuzzer executions per second against raw model throughput (sequences of ~40 ops on the named platforms, clean model, one core)\n\n');
   const tp = throughput(o.capMs >= 10_000 ? 5000 : 2000);
   const raw = tp[tp.length - 1]!.opsPerSec;
@@ -373,21 +414,35 @@ function parseArgs(argv: readonly string[]): CompareOptions {
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i]!;
     if (flag === '--quick') continue;
+    if (flag === '--no-throughput') { o = { ...o, throughput: false }; continue; }
+    if (flag === '--no-fast-check') { o = { ...o, fastCheck: false }; continue; }
     const v = argv[++i];
     switch (flag) {
       case '--seeds': o = { ...o, seeds: count(flag, v, 1) }; break;
       case '--jsfuzz-runs': o = { ...o, jsfuzzRuns: count(flag, v, 0) }; break;
       case '--cap': o = { ...o, capMs: count(flag, v, 1) * 1000 }; break;
       case '--cap-execs': o = { ...o, capExecs: count(flag, v, 1) }; break;
+      case '--set': {
+        if (v !== 'all' && !(SET_NAMES as readonly string[]).includes(v ?? '')) throw new Error(`--set: expected ${SET_NAMES.join(', ')} or all, got ${v === undefined ? 'nothing' : `"${v}"`}`);
+        o = { ...o, sets: v === 'all' ? SET_NAMES : [v as SetName] };
+        break;
+      }
+      case '--coverage': {
+        const modes = (v ?? '').split(',').filter(Boolean);
+        const bad = modes.filter((m) => m !== 'model' && m !== 'both');
+        if (!modes.length || bad.length) throw new Error(`--coverage: expected model, both or model,both, got ${v === undefined ? 'nothing' : `"${v}"`}`);
+        o = { ...o, coverage: modes as CoverageMode[] };
+        break;
+      }
       case '--only': {
-        // Any fault of src/faults.ts ("all": every one); those outside planted.test.ts run on 'mix'.
+        // Any fault of src/faults.ts ("all": every one); those outside src/fuzz/planted.ts run on 'mix'.
         const names = v === 'all' ? [...FAULT_NAMES] : (v ?? '').split(',').filter(Boolean);
         const unknown = names.filter((n) => !(FAULT_NAMES as readonly string[]).includes(n));
         if (!names.length || unknown.length) throw new Error(`--only: unknown fault(s) ${unknown.join(', ') || '(none given)'}: one of src/faults.ts, or all`);
         o = { ...o, only: names };
         break;
       }
-      default: throw new Error(`unknown option "${flag}" (--seeds N, --jsfuzz-runs N, --cap SECONDS, --cap-execs N, --quick, --only FAULT,...)`);
+      default: throw new Error(`unknown option "${flag}" (--set shallow|deep|all, --coverage model,both, --seeds N, --jsfuzz-runs N, --cap SECONDS, --cap-execs N, --quick, --only FAULT,..., --no-throughput)`);
     }
   }
   return o;

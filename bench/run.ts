@@ -13,7 +13,7 @@ import { Engine } from '../src/engine/engine';
 import { parseOp } from '../src/ops/json';
 import type { Platform } from '../src/platform';
 import { dmaIommuRows } from './dma-iommu';
-import { fuzzCompare } from './fuzz-compare';
+import { fuzzCompare, QUICK_OPTIONS } from './fuzz-compare';
 import { printFuzzThroughput } from './fuzz-throughput';
 import { iovaRows } from './iova';
 import { iovaApiRows } from './iova-api';
@@ -109,7 +109,8 @@ function main(): void {
   process.stdout.write('\n');
   featureSuite();
   printFuzzThroughput();
-  fuzzCompare();
+  // The quick variant (5 seeds, short caps, model coverage) keeps npm run bench near 10 minutes; npm run bench:fuzz runs the full one.
+  fuzzCompare(QUICK_OPTIONS);
 }
 
 main();

@@ -49,6 +49,15 @@ export const FAULTS = {
   'iova-destroy-frees-alloc-size': 'dma-iova.ts __iommu_dma_iova_unlink: dma_iova_destroy frees the try_alloc size instead of align_up(mapped_len + pad) (the kernel\'s size-class quirk, §3.11)',
   'iova-destroy-bypasses-fq': 'dma-iova.ts __iommu_dma_iova_unlink: a lazy dma_iova_destroy skips the IOTLB sync and frees the IOVA at once instead of through the flush queue',
   'iova-destroy-clears-state': 'dma-iova.ts dma_iova_destroy: clears state.__size, so dma_use_iova turns false (the kernel leaves the state as it was)',
+  // ---- deep faults (issue #5 proof): each fires only in one corner state, so a search has to reach that state first ----
+  'swiotlb-prefill-stops-at-segment': 'swiotlb.ts swiotlb_tbl_map_single: with min_align_mask set, the map pre-fill stops before the last slot when the slot run ends on an IO_TLB_SEGSIZE boundary',
+  'direct-range-map-first-offset': 'direct.ts dma_direct_map_phys: a buffer in the second or a later dma-ranges region is translated with the first region\'s offset',
+  'batched-no-flush-unaligned-tail': 'direct.ts dma_direct_map_sg: the one batched flush is skipped for a list of three or more entries that starts and ends part-way into a cache line',
+  'rcache-swap-loses-pfn': 'iova-rcache.ts __iova_rcache_insert: when the loaded magazine is full and prev is not, the magazines swap but the pfn is never pushed (lost)',
+  'pgtable-map-after-block-short': 'iommu.ts __iommu_map: when a block is followed by smaller pages in one map, paddr advances one page short of the block, so the pages after it map the wrong memory',
+  'fq-wrapped-full-flush-skips-invalidate': 'dma-iommu-fq.ts queue_iova: once the ring has wrapped (head != 0), the full-ring flush advances its counters without invalidating the IOTLB',
+  'dma-iommu-unmap-drops-tail-granule': 'dma-iommu.ts __iommu_dma_unmap: for an IOVA above 4 GiB (a PCI device after the 32-bit-first fallback), the length is aligned without the granule offset, so the last granule stays mapped',
+  'iova-unlink-swiotlb-no-sync': 'dma-iova.ts __iommu_dma_iova_unlink: dma_iova_unlink skips iommu_iotlb_sync only for a state that bounced through swiotlb (the slow path\'s early exit)',
 } as const;
 
 export type FaultName = keyof typeof FAULTS;

@@ -313,3 +313,23 @@ Feature: IOVA allocator: the per-CPU range caches (magazines and the depot)
     Then the result has pfn 0xFFFFF
     When the kernel calls iova_info with domain iovad
     Then the result has rcache_hits 1
+
+  @I-A8 @iommu-2.10
+  Scenario: alloc_iova_fast in a domain with start_pfn 0 can lose a range at pfn 0
+    alloc_iova_fast returns new_iova->pfn_lo, and 0 is what every caller
+    reads as failure. In a domain whose start_pfn is 0 the second half of
+    the 32-bit space lands at pfn 0: the call "fails", the node stays in the
+    tree and nobody will free it. Linux prints nothing; the model reports it
+    as the kernel warning IOVA-FAST-PFN0-LOST and I-A8 counts the node.
+    Given a platform
+    And the kernel calls init_iova_domain with name iovad granule 4K start_pfn 0
+    When the kernel calls alloc_iova_fast with domain iovad size 0x80000 limit_pfn 0xFFFFF
+    Then the result has pfn 0x80000
+    When the kernel calls alloc_iova_fast with domain iovad size 0x80000 limit_pfn 0xFFFFF
+    Then it fails with 0
+    And the warnings are IOVA-FAST-PFN0-LOST
+    When the kernel calls iova_info with domain iovad
+    Then the result has nodes 3
+    When the kernel calls alloc_iova_fast with domain iovad size 1 limit_pfn 0xFFFFF
+    Then it fails with 0
+    And there are no warnings

@@ -148,3 +148,19 @@ Feature: IOVA allocator: the retry from the top and the max32_alloc_size shortcu
     When the kernel calls free_iova with domain iovad pfn 0xFFFFE
     And the kernel calls iova_info with domain iovad
     Then the result has max32_alloc_size 0x100000 nodes 2
+
+  @I-A11 @iommu-2.6
+  Scenario: The initial max32_alloc_size refuses the whole 32-bit space even when it is free
+    init_iova_domain sets max32_alloc_size = dma_32bit_pfn (0x100000 pfns for
+    G = 4K). With start_pfn 0 all 0x100000 pfns below 4 GiB are free, but
+    the shortcut (size >= max32_alloc_size with a limit at or below the
+    32-bit pfn) refuses the request without searching. One pfn less fits
+    (size-aligned to 2^20 pfns, so it starts at pfn 0).
+    Given a platform
+    And the kernel calls init_iova_domain with name iovad granule 4K start_pfn 0
+    When the kernel calls alloc_iova with domain iovad size 0x100000 limit_pfn 0xFFFFF
+    Then it fails with NULL
+    When the kernel calls iova_info with domain iovad
+    Then the result has max32_alloc_size 0x100000 nodes 1
+    When the kernel calls alloc_iova with domain iovad size 0xFFFFF limit_pfn 0xFFFFF
+    Then the result has pfn_lo 0x0 pfn_hi 0xFFFFE

@@ -9,6 +9,8 @@ import { replayCorpus } from './check';
 import { parseStep } from '../ops/gherkin';
 import { parseOpList } from '../ops/json';
 import { replay } from '../engine/replay';
+import { Engine } from '../engine/engine';
+import { EXIT_MODEL_CRASH, replayFile } from './files';
 import { printScenario } from '../ops/scenario';
 
 const BIN = join(__dirname, '..', '..', 'bin', 'dmaspec.js');
@@ -65,4 +67,32 @@ test('a corrupt corpus file is reported and skipped; the others replay', () => {
   assert.equal(files[0].error, undefined);
   assert.equal(files[0].ops, 4);
   assert.match(files[1].error!, /b\.json: expected valid JSON/);
+});
+
+test('replay: a model crash is one line naming the op, after the results so far, and exit 3', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'dmaspec-crash-'));
+  const file = join(dir, 'crash.json');
+  writeFileSync(file, JSON.stringify([{ op: 'platform' }, { op: 'device_add', name: 'nic' }, { op: 'device_add', name: 'ssd' }]));
+  const execute = Engine.prototype.execute;
+  const out: string[] = [];
+  const err: string[] = [];
+  const write = { out: process.stdout.write, err: process.stderr.write };
+  let calls = 0;
+  Engine.prototype.execute = function (this: InstanceType<typeof Engine>, ...args: Parameters<typeof execute>) {
+    if (++calls === 3) throw new RangeError('planted');
+    return execute.apply(this, args);
+  };
+  process.stdout.write = ((s: string) => (out.push(s), true)) as typeof process.stdout.write;
+  process.stderr.write = ((s: string) => (err.push(s), true)) as typeof process.stderr.write;
+  let code: number;
+  try {
+    code = replayFile(file);
+  } finally {
+    Engine.prototype.execute = execute;
+    process.stdout.write = write.out;
+    process.stderr.write = write.err;
+  }
+  assert.equal(code, EXIT_MODEL_CRASH);
+  assert.equal(out.join('').trim().split('\n').length, 2, 'the two ops that ran are printed');
+  assert.deepEqual(err, [`dmaspec: ${file}[2] (device_add): the model crashed: RangeError: planted\n`]);
 });

@@ -23,7 +23,7 @@ test('bad options are named and nothing runs', () => {
 
 test('Ctrl-C (SIGINT) stops both workers after their current input, then the summary and report are written', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'dmaspec-sigint-'));
-  const child = spawn(process.execPath, [BIN, 'fuzz', '--time', '120s', '--workers', '2', '--corpus', join(dir, 'corpus'), '--out', join(dir, 'out')], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [BIN, 'fuzz', '--time', '120s', '--workers', '2', '--coverage', 'both', '--corpus', join(dir, 'corpus'), '--out', join(dir, 'out')], { stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));

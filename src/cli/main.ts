@@ -3,7 +3,7 @@
  * `dmaspec serve`, started once per implementation restart, does not load the fuzzer or cucumber).
  *
  *   dmaspec                 the main job: every feature plus the corpus, with a summary
- *   dmaspec replay FILE     one JSON result per line; exit 1 if an invariant fails
+ *   dmaspec replay FILE     one JSON result per line; exit 1 if an invariant fails, 2 on bad input, 3 if the model crashed
  *   dmaspec explain FILE    the op list as a Gherkin scenario
  *   dmaspec serve           the reference model behind the conformance protocol
  *   dmaspec conform --impl  another implementation checked against the reference

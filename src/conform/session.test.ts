@@ -66,4 +66,19 @@ describe('a sequence on two implementations', () => {
     assert.equal(r.kind, 'invalid');
     assert.match(r.kind === 'invalid' ? r.reason : '', /no IOVA domain "nope"/);
   });
+
+  it('undefined behaviour on the reference ends the input there: the implementation never sees the op', async () => {
+    const ref = new ModelImplementation();
+    const impl = new Shifted(0n);
+    await ref.start();
+    const hello = await impl.start();
+    const ub = parseOpList(JSON.stringify([
+      { op: 'platform' }, { op: 'init_iova_domain', name: 'd', granule: '4K', start_pfn: 1 },
+      { op: 'alloc_iova', domain: 'd', size: 0, limit_pfn: '0xfffff' }, { op: 'alloc_iova', domain: 'd', size: 1, limit_pfn: '0xfffff' },
+    ]), 'ub');
+    const r = await runSequence({ ref, impl, hello, profile: 'linux-exact' }, ub);
+    assert.equal(r.kind, 'invalid');
+    assert.match(r.kind === 'invalid' ? r.reason : '', /op\[2\]: alloc_iova is undefined behaviour \(UNDEFINED_SIZE_ZERO\)/);
+    assert.deepEqual(impl.got.map((o) => o.op), ['platform', 'init_iova_domain']);
+  });
 });

@@ -78,6 +78,11 @@ export async function runSequence(sides: SessionSides, ops: readonly Op[]): Prom
       return { stop: { kind: 'invalid', steps, reason: why } };
     }
     if (!ref.ok && ref.error === 'EPROTO') return { stop: { kind: 'invalid', steps, reason: ref.message ?? `${path}: the reference refused ${op.op}` } };
+    // Past undefined behaviour the two states need not agree (and a real implementation may crash on
+    // it): the input ends here, before the implementation sees the op.
+    if (!ref.ok && ref.error === 'UNDEFINED') {
+      return { stop: { kind: 'invalid', steps, reason: `${path}: ${op.op} is undefined behaviour (${ref.warnings[0]?.code ?? 'UNDEFINED'}); nothing after it is comparable` } };
+    }
     let implWire: WireOp;
     try {
       implWire = encodeOp(implHandles.resolve(op, path));

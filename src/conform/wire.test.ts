@@ -63,6 +63,15 @@ describe('profiles', () => {
     assert.deepEqual(compareResults('linux-exact', 'alloc_iova', r({ ok: true, pfn_lo: '0x4', pfn_hi: '0x7' }), r({ ok: true, pfn_lo: 4, pfn_hi: 7 }), HELLO).diffs, []);
     assert.deepEqual(compareResults('linux-exact', 'alloc_iova', r({ ok: true, pfn_lo: '0x4', pfn_hi: '0x7' }), r({ ok: true, pfn_lo: 8, pfn_hi: 11 }), HELLO).diffs.map((d) => d.key), ['pfn_lo@alloc_iova', 'pfn_hi@alloc_iova']);
     assert.deepEqual(compareResults('linux-exact', 'alloc_iova', r({ ok: false, error: 'NULL' }), r({ ok: false, error: '-ENOMEM' }), HELLO).diffs.map((d) => d.key), ['ERROR@alloc_iova']);
+    // Undefined on the reference: any answer conforms, under both profiles.
+    const undef = r({ ok: false, error: 'UNDEFINED', warnings: [{ code: 'UNDEFINED_SIZE_ZERO', source: 'model', message: '' }] });
+    for (const profile of ['linux-exact', 'contract'] as const) {
+      for (const impl of [r({ ok: true, pfn_lo: 4, pfn_hi: 3 }), r({ ok: false, error: 'NULL' }), r({ ok: false, error: 'EPROTO' })]) {
+        const c = compareResults(profile, 'alloc_iova', undef, impl, HELLO);
+        assert.deepEqual(c.diffs, []);
+        assert.deepEqual(c.notCompared, ['alloc_iova (undefined behaviour)']);
+      }
+    }
     const warned = r({ ok: true, warnings: [{ code: 'WARN_ON', source: 'kernel', message: '' }] });
     assert.deepEqual(compareResults('linux-exact', 'iova_info', warned, r({ ok: true }), HELLO).diffs, []);
     assert.deepEqual(compareResults('linux-exact', 'iova_info', warned, r({ ok: true }), HELLO).notCompared, ['iova_info.warnings']);

@@ -229,6 +229,8 @@ export class DebugEntry {
   step = 0;
   readonly dma_node = new IxNode<DebugEntry>(this);
   readonly line_node = new IxNode<DebugEntry>(this);
+  /** model: the full-range verdict's further watched ranges (input sg segments merged into this entry's segment). */
+  readonly extra_lines: IxNode<DebugEntry>[] = [];
   dev_prev: DebugEntry | null = null;
   dev_next: DebugEntry | null = null;
 }

@@ -568,6 +568,32 @@ describe('full-range overlap verdict (model)', () => {
     assert.deepEqual(codes(), ['DEBUG_CACHELINE_OVERLAP_FULL']);
     assert.deepEqual(d.view.self_check(), []);
   });
+
+  test('an IOMMU-merged sg list is watched by its input segments, not by entry i paddr + segment i length', () => {
+    // Two 4 KiB pages far apart merged into one 8 KiB IOVA segment: dma-debug records
+    // entry 0 = paddr 0x1000_0000 with dma_length 0x2000, and no entry for 0x5000_0000.
+    const merged: DebugSg[] = [
+      { phys: 0x1000_0000n, length: 0x1000n, dma_address: 0xffff_e000n, dma_length: 0x2000n },
+      { phys: 0x5000_0000n, length: 0x1000n, dma_address: 0n, dma_length: 0n },
+    ];
+    const { d, codes, warn } = setup();
+    const dev = mkDev('gpu', { iommu: 'smmu' });
+    d.debug_dma_map_sg(dev, 'linear', merged, 2, 1, FROM, 0, false);
+    assert.deepEqual(codes(), []);
+    // The page after the first segment is not the device's: no overlap (the old verdict reported one).
+    mapChecked(d, dev, 0x1000_1000n, 64n, FROM);
+    assert.deepEqual(codes(), []);
+    // Inside the second input segment: a true overlap, caught although that segment has no entry.
+    mapChecked(d, dev, 0x5000_0040n, 64n, FROM);
+    assert.match(warn.peek()[0].message, /shares cacheline 0x1400001 with 1 live mapping\(s\), first \[device=gpu\] \[device address=0x00000000ffffe000\]/);
+    assert.deepEqual(codes(), ['DEBUG_CACHELINE_OVERLAP_FULL']);
+    assert.deepEqual(d.view.self_check(), []);
+    // Unmapping the list stops watching both segments.
+    d.debug_dma_unmap_sg(dev, merged, 2, FROM);
+    mapChecked(d, dev, 0x1000_0000n, 64n, FROM);
+    assert.deepEqual(codes(), []);
+    assert.deepEqual(d.view.self_check(), []);
+  });
 });
 
 describe('6.12 vs newest', () => {

@@ -9,7 +9,7 @@
  * `stats` as error_count / printed, so "only the first is printed" stays visible.
  */
 import {
-  ACTIVE_CACHELINE_MAX_OVERLAP, ActiveCachelines, DebugLedger, HASH_SIZE, IntervalIndex, hash_fn,
+  ACTIVE_CACHELINE_MAX_OVERLAP, ActiveCachelines, DebugLedger, HASH_SIZE, IntervalIndex, IxNode, hash_fn,
   type ClnState, type DebugEntry, type DebugEntryType, type MapErrType,
 } from './debug-ledger';
 import { DMA_ATTRS, DMA_MAPPING_ERROR, U64_MAX, type Device, type DmaAttrs, type DmaDirection, type LinuxVersion, type MemKind } from './types';
@@ -58,7 +58,7 @@ export const DMA_DEBUG_CODES = {
   DEBUG_LEAK_AT_REMOVE: { check: 22, meaning: 'driver unbound with DMA mappings or allocations still live', clause: 'dma-core.md §6.3 (22)', counted: true, linux: 'both' },
   DEBUG_FREE_WRONG_ATTRS: { check: null, meaning: 'unmap/free with different NO_KERNEL_MAPPING/FORCE_CONTIGUOUS/MMIO/REQUIRE_COHERENT/PRIVILEGED/CC_SHARED attrs', clause: 'dma-core.md §6.7', counted: true, linux: 'newest' },
   DEBUG_MAP_RESOURCE_RAM: { check: null, meaning: 'dma_map_resource (DMA_ATTR_MMIO) of valid, non-reserved RAM', clause: 'dma-core.md §6.7', counted: true, linux: 'newest' },
-  DEBUG_CACHELINE_OVERLAP_FULL: { check: null, meaning: 'model: two live non-TO_DEVICE, non-SKIP_CPU_SYNC mappings share a cacheline anywhere in their ranges and the kernel verdict did not fire for that pair', clause: 'dma-core.md §6.3 (5), full-range', counted: false, linux: 'both' },
+  DEBUG_CACHELINE_OVERLAP_FULL: { check: null, meaning: 'model: two live non-TO_DEVICE, non-SKIP_CPU_SYNC mappings share a cacheline anywhere in their ranges (an sg list: its input segments) and the kernel verdict did not fire for that pair', clause: 'dma-core.md §6.3 (5), full-range', counted: false, linux: 'both' },
   DEBUG_DISABLED: { check: null, meaning: 'dma-debug disabled itself (entry pool out of memory, cacheline ENOMEM, or a fault hook); the ledger is frozen', clause: 'dma-core.md §6.1, DBG-5', counted: false, linux: 'both' },
 } as const satisfies Record<string, DmaDebugCodeInfo>;
 export type DmaDebugCode = keyof typeof DMA_DEBUG_CODES;
@@ -184,6 +184,12 @@ const VIRT_ADDR_VALID: Readonly<Record<MemKind, boolean>> = { linear: true, stac
 const by_step_then_seq = (x: DebugEntry, y: DebugEntry): number => x.step - y.step || x.seq - y.seq;
 
 /** One scatterlist element as dma-debug reads it; SgEntry of direct.ts fits. */
+/** A physical range [phys, +size) the full-range verdict watches. */
+interface PhysRange {
+  readonly phys: bigint;
+  readonly size: bigint;
+}
+
 export interface DebugSg {
   phys: bigint;
   length: bigint;
@@ -411,7 +417,7 @@ export class DmaDebug {
    * add_dma_entry: hash insert, then active_cacheline_insert and the EEXIST
    * verdict (check 5), then the model's full-range verdict.
    */
-  private add_dma_entry(e: DebugEntry, attrs: DmaAttrs, swiotlb_active: boolean): void {
+  private add_dma_entry(e: DebugEntry, attrs: DmaAttrs, swiotlb_active: boolean, watch?: readonly PhysRange[]): void {
     this.ledger.add(e);
     this.mutations++;
     let kernel_fired = false;
@@ -441,7 +447,7 @@ export class DmaDebug {
       }
     }
     if (this.full_range && e.direction !== 'DMA_TO_DEVICE' && (e.attrs & (SKIP_CPU_SYNC | MMIO)) === 0 && e.type !== 'resource') {
-      this.full_range_check(e, kernel_fired);
+      this.full_range_check(e, kernel_fired, watch ?? [{ phys: e.paddr, size: e.size }]);
     }
   }
 
@@ -451,37 +457,52 @@ export class DmaDebug {
    * (same first cacheline, EEXIST reported) and, in newest, pairs that both carry
    * DEBUGGING_IGNORE_CACHELINES/REQUIRE_COHERENT. MMIO and resource mappings are
    * not watched: they do not go through the CPU cache.
+   * @watch: the physical ranges the device reaches through this entry: [paddr, +size) except for
+   * sg entries, where dma-debug pairs input segment i's paddr with output segment i's dma_length
+   * (merged by an IOMMU, that length runs past segment i into unrelated memory); there the input
+   * segments are watched instead (debug_dma_map_sg).
    */
-  private full_range_check(e: DebugEntry, kernel_fired: boolean): void {
-    const lo = e.paddr >> this.shift;
-    const hi = (e.paddr + (e.size > 0n ? e.size - 1n : 0n)) >> this.shift;
-    const m = this.scratch;
-    m.length = 0;
-    this.lines.overlap(lo, hi, m);
+  private full_range_check(e: DebugEntry, kernel_fired: boolean, watch: readonly PhysRange[]): void {
     const clean = this.newest && (e.attrs & CACHE_CLEAN) !== 0;
-    let count = 0;
+    const m = this.scratch;
+    const seen = new Set<DebugEntry>();
     let first: DebugEntry | null = null;
-    for (const x of m) {
-      if (kernel_fired && x.cln === e.cln) continue;
-      if (clean && (x.attrs & CACHE_CLEAN) !== 0) continue;
-      count++;
-      if (first === null || x.seq < first.seq) first = x;
+    let shared = 0n;
+    for (let j = 0; j < watch.length; j++) {
+      const r = watch[j];
+      const lo = r.phys >> this.shift;
+      const hi = (r.phys + (r.size > 0n ? r.size - 1n : 0n)) >> this.shift;
+      m.length = 0;
+      this.lines.overlap(lo, hi, m);
+      for (const x of m) {
+        if (x === e || (kernel_fired && x.cln === e.cln)) continue;
+        if (clean && (x.attrs & CACHE_CLEAN) !== 0) continue;
+        seen.add(x);
+        if (first === null || x.seq < first.seq) {
+          first = x;
+          shared = x.line_node.start > lo ? x.line_node.start : lo;
+        }
+      }
+      const node = j === 0 ? e.line_node : new IxNode<DebugEntry>(e);
+      if (j > 0) e.extra_lines.push(node);
+      this.lines.insert(node, lo, hi);
     }
-    this.lines.insert(e.line_node, lo, hi);
-    if (first === null) return;
+    const f: DebugEntry | null = first;
+    if (f === null) return;
     this.full_overlaps++;
     this.mutations++;
-    const shared = first.line_node.start > lo ? first.line_node.start : lo;
     this.warn.warn('dma-debug', 'DEBUG_CACHELINE_OVERLAP_FULL',
       `DMA-API: ${e.dev.name}: mapping [paddr=${hex(e.paddr)}] [size=${e.size} bytes] [mapped with ${e.direction}] shares cacheline ${hex(shared)} ` +
-      `with ${count} live mapping(s), first [device=${first.dev.name}] [device address=${hex16(first.dev_addr)}] [paddr=${hex(first.paddr)}] ` +
-      `[size=${first.size} bytes] [mapped with ${first.direction}] [mapped as ${first.type}]`, e.dev.name);
+      `with ${seen.size} live mapping(s), first [device=${f.dev.name}] [device address=${hex16(f.dev_addr)}] [paddr=${hex(f.paddr)}] ` +
+      `[size=${f.size} bytes] [mapped with ${f.direction}] [mapped as ${f.type}]`, e.dev.name);
   }
 
   /** hash_bucket_del + dma_entry_free (active_cacheline_remove first, as the kernel does). */
   private remove_entry(e: DebugEntry): void {
     if (e.cln !== null) this.cachelines.remove(e.cln);
     if (e.line_node.cls >= 0) this.lines.remove(e.line_node);
+    for (const n of e.extra_lines) this.lines.remove(n);
+    e.extra_lines.length = 0;
     this.ledger.del(e);
     this.mutations++;
   }
@@ -692,7 +713,10 @@ export class DmaDebug {
       e.sg_call_ents = nents;
       e.sg_mapped_ents = mapped_ents;
       this.check_sg_segment(dev, s);
-      this.add_dma_entry(e, attrs, swiotlb_active);
+      // The full-range verdict watches input segments: entry i its own, the last entry also those
+      // merged away (the entries of one call live and die together).
+      const watch = i + 1 < n_map ? [{ phys: s.phys, size: s.length }] : sg.slice(i, Math.max(n_in, i + 1)).map((x) => ({ phys: x.phys, size: x.length }));
+      this.add_dma_entry(e, attrs, swiotlb_active, watch);
     }
   }
 
@@ -854,7 +878,7 @@ export class DmaDebug {
     let watched = 0;
     for (const e of l.entries()) {
       n++;
-      if (e.line_node.cls >= 0) watched++;
+      if (e.line_node.cls >= 0) watched += 1 + e.extra_lines.length;
       if (e.bucket !== hash_fn(e.dev_addr)) out.push(`entry ${hex(e.dev_addr)}: bucket ${e.bucket} != hash_fn`);
       if (e.direction === 'DMA_TO_DEVICE') {
         if (e.cln !== null) out.push(`entry ${hex(e.dev_addr)}: TO_DEVICE entry carries a cacheline key`);

@@ -164,6 +164,7 @@ export function dma_direct_map_phys(env: DirectEnv, dev: Device, phys: bigint, s
     }
   } else {
     dma_addr = env.faults?.has('direct-ignore-range-map') ? phys : phys_to_dma(dev, phys);
+    if (env.faults?.has('direct-range-map-first-offset') && dev.dma_range_map && dev.dma_range_map.findIndex((m) => phys >= m.cpu_start && phys - m.cpu_start < m.size) > 0) dma_addr = phys - dev.dma_range_map[0]!.cpu_start + dev.dma_range_map[0]!.dma_start;
     const capable = dma_capable(dev, dma_addr, size) || (env.faults?.has('direct-ignore-mask') ?? false);
     if (!capable || dma_kmalloc_needs_bounce(env, dev, size, dir)) {
       if (is_swiotlb_active(env) && !requireCoherent) return swiotlb_map(env, dev, phys, size, dir, attrs);
@@ -238,7 +239,7 @@ export function dma_direct_map_sg(env: DirectEnv, dev: Device, sg: SgEntry[], ne
     }
     e.dma_length = e.length;
   }
-  flushOnce(env, dev, nents > 0);
+  flushOnce(env, dev, nents > 0 && !(env.faults?.has('batched-no-flush-unaligned-tail') && nents >= 3 && sg[0]!.phys % BigInt(env.cache_alignment) !== 0n && (sg[nents - 1]!.phys + sg[nents - 1]!.length) % BigInt(env.cache_alignment) !== 0n));
   return nents;
 }
 

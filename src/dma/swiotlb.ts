@@ -206,7 +206,8 @@ export class IoTlbMem {
     const tlb_addr = this.start + (BigInt(index) << SHIFT_BIG) + BigInt(offset);
     this.counters.maps++;
     // Pre-fill whatever the direction, so bytes the device leaves alone round-trip unchanged (§4.3).
-    if (!this.env.faults?.has('swiotlb-skip-map-copy')) this.swiotlb_bounce(dev, tlb_addr, mapping_size, 'DMA_TO_DEVICE');
+    const segEnd = this.env.faults?.has('swiotlb-prefill-stops-at-segment') && min_align_mask !== 0 && n > 1 && (index + n) % IO_TLB_SEGSIZE === 0;
+    if (!this.env.faults?.has('swiotlb-skip-map-copy')) this.swiotlb_bounce(dev, tlb_addr, segEnd ? this.start + (BigInt(index + n - 1) << SHIFT_BIG) - tlb_addr : mapping_size, 'DMA_TO_DEVICE');
     return tlb_addr;
   }
 

@@ -13,7 +13,14 @@ import { IovaDomain } from '../iommu/iova';
 import { formatSize } from '../ops/numbers';
 import type { OpOf } from '../ops/types';
 import type { Resolved } from './handles';
-import type { Outcome } from './dispatch';
+import { Undefined, type Outcome } from './dispatch';
+import { IOVA_ANCHOR, U64_MAX } from '../iommu/iova-types';
+
+const hexPfn = (v: bigint): string => `0x${v.toString(16)}`;
+
+/** free of the anchor pfn: remove_iova erases the sentinel every search starts from (cached_node still points at it). */
+const anchorFree = (what: string): Undefined =>
+  new Undefined('UNDEFINED_IOVA_FREE_ANCHOR', `${what} of pfn ${hexPfn(IOVA_ANCHOR)}: that is the anchor node; the kernel would erase it from the tree`);
 
 export type IommuOpName =
   | 'iommu_add' | 'iommu_domain_alloc' | 'iommu_map' | 'iommu_unmap' | 'iommu_unmap_fast' | 'iommu_iotlb_sync'
@@ -125,10 +132,21 @@ export const IOMMU_HANDLERS: { [N in IommuOpName]: Handler<N> } = {
     }));
     return OK;
   },
-  alloc_iova: (p, op) => range(iovad(p, op.domain).alloc_iova(op.size, op.limit_pfn, op.size_aligned ?? true)),
-  free_iova: (p, op) => (iovad(p, op.domain).free_iova(op.pfn), OK),
+  alloc_iova: (p, op) => {
+    const d = iovad(p, op.domain);
+    // fls_long(size - 1) is a shift by 64 and the node would end at pfn_lo - 1.
+    if (op.size === 0n) throw new Undefined('UNDEFINED_SIZE_ZERO', 'alloc_iova of 0 pfns: the alignment shift is by 64 and the node ends before it starts');
+    return range(d.alloc_iova(op.size, op.limit_pfn, op.size_aligned ?? true));
+  },
+  free_iova: (p, op) => {
+    const d = iovad(p, op.domain);
+    if (op.pfn === IOVA_ANCHOR) throw anchorFree('free_iova');
+    d.free_iova(op.pfn);
+    return OK;
+  },
   alloc_iova_fast: (p, op) => {
     const d = iovad(p, op.domain);
+    if (op.size === 0n) throw new Undefined('UNDEFINED_SIZE_ZERO', 'alloc_iova_fast of 0 pfns: roundup_pow_of_two(0) shifts by 64');
     let pfn = 0n;
     for (let i = repeat(op.repeat); i > 0; i--) {
       pfn = d.alloc_iova_fast(p.cpu(), op.size, op.limit_pfn, op.flush_rcache ?? true);
@@ -139,10 +157,24 @@ export const IOMMU_HANDLERS: { [N in IommuOpName]: Handler<N> } = {
   free_iova_fast: (p, op) => {
     const d = iovad(p, op.domain);
     const n = repeat(op.repeat);
+    const last = op.pfn + BigInt(n - 1) * op.size;
+    if (last > U64_MAX) throw new Undefined('UNDEFINED_ADDRESS_WRAP', `free_iova_fast repeat ${n}: pfn ${hexPfn(last)} wraps past 2^64`);
+    // A cached anchor pfn reaches free_iova when its magazine is emptied.
+    const k = op.size === 0n ? 0n : (IOVA_ANCHOR - op.pfn) / op.size; // the repeat that would name the anchor
+    if (op.pfn === IOVA_ANCHOR || (k < BigInt(n) && op.pfn + k * op.size === IOVA_ANCHOR)) throw anchorFree('free_iova_fast');
     for (let i = 0; i < n; i++) d.free_iova_fast(p.cpu(), op.pfn + BigInt(i) * op.size, op.size);
     return OK;
   },
-  reserve_iova: (p, op) => range(iovad(p, op.domain).reserve_iova(op.pfn_lo, op.pfn_hi)),
+  reserve_iova: (p, op) => {
+    const d = iovad(p, op.domain);
+    // Past reserve_iova's WARN_ON the kernel inserts [pfn_lo, pfn_hi] as it is: a node ending
+    // before it starts, which breaks the ordered, disjoint tree every later search walks.
+    const max = U64_MAX >> BigInt(d.view.granule.toString(2).length - 1); // ULLONG_MAX >> iova_shift
+    if (op.pfn_lo > op.pfn_hi && (op.pfn_lo | op.pfn_hi) <= max) {
+      throw new Undefined('UNDEFINED_IOVA_RESERVE_INVERTED', `reserve_iova with pfn_lo ${hexPfn(op.pfn_lo)} > pfn_hi ${hexPfn(op.pfn_hi)} inserts a node that ends before it starts`);
+    }
+    return range(d.reserve_iova(op.pfn_lo, op.pfn_hi));
+  },
   find_iova: (p, op) => range(iovad(p, op.domain).find_iova(op.pfn)),
   iova_cpuhp_dead: (p, op) => {
     if (op.cpu >= p.config.ncpus) throw new ConfigError('cpu', `a CPU number below ncpus (${p.config.ncpus})`);

@@ -113,3 +113,29 @@ test('repeat runs its ops round by round, redefining handles, and stops at the f
   assert.throws(() => parseStep('the kernel calls repeat with times 2 ops [{op platform}]'), /ops\[0\]\.op: expected an op other than platform/);
   assert.throws(() => parseStep('the kernel calls repeat with times 2 ops [{op dma_map_phys, dev nic}]'), /ops\[0\]/);
 });
+
+test('IOVA caller-precondition violations are UNDEFINED results, not model crashes; the domain stays usable', () => {
+  const e = new Engine();
+  step(e, 'a platform');
+  step(e, 'the kernel calls init_iova_domain with name iovad granule 4K start_pfn 1');
+  const undef = (text: string, code: string): void => {
+    const r = step(e, text).result;
+    assert.equal(r.ok ? 'ok' : r.error, 'UNDEFINED', text);
+    assert.equal(r.warnings[0]?.code, code, text);
+  };
+  undef('the kernel calls alloc_iova with domain iovad size 0 limit_pfn 0xFFFFF', 'UNDEFINED_SIZE_ZERO');
+  undef('the kernel calls alloc_iova_fast with domain iovad size 0 limit_pfn 0xFFFFF', 'UNDEFINED_SIZE_ZERO');
+  undef('the kernel calls free_iova with domain iovad pfn 0xFFFF_FFFF_FFFF_FFFF', 'UNDEFINED_IOVA_FREE_ANCHOR');
+  undef('the kernel calls free_iova_fast with domain iovad pfn 0xFFFF_FFFF_FFFF_FFFF size 1', 'UNDEFINED_IOVA_FREE_ANCHOR');
+  undef('the kernel calls free_iova_fast with domain iovad pfn 0xFFFF_FFFF_FFFF_FFFD size 1 repeat 3', 'UNDEFINED_IOVA_FREE_ANCHOR');
+  undef('the kernel calls reserve_iova with domain iovad pfn_lo 5 pfn_hi 3', 'UNDEFINED_IOVA_RESERVE_INVERTED');
+  // Past ULLONG_MAX >> shift the kernel's WARN_ON refuses first: defined, and modelled.
+  const warned = step(e, 'the kernel calls reserve_iova with domain iovad pfn_lo 0xFFFF_FFFF_FFFF_FFFF pfn_hi 3').result;
+  assert.equal(warned.ok ? 'ok' : warned.error, 'NULL');
+  assert.equal(warned.warnings[0]?.code, 'IOVA-RESERVE-NONSENSE');
+  // find_iova of the anchor pfn is defined: it finds the anchor node.
+  const anchor = step(e, 'the kernel calls find_iova with domain iovad pfn 0xFFFF_FFFF_FFFF_FFFF').result;
+  assert.ok(anchor.ok && anchor.values.pfn_lo === 0xffff_ffff_ffff_ffffn);
+  const after = step(e, 'the kernel calls alloc_iova with domain iovad size 1 limit_pfn 0xFFFFF').result;
+  assert.ok(after.ok && after.values.pfn_lo === 0xfffffn);
+});

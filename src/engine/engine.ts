@@ -70,14 +70,15 @@ export class Engine {
     const violations: Violation[] = [];
     let runs = 0;
     let failed: OpResult | undefined;
+    const inner = op.ops as readonly Op[];
     for (let round = 0; round < op.times && !failed; round++) {
-      op.ops.forEach((inner, j) => {
-        if (failed) return;
-        const out = this.execute(inner as Op, `${path}.ops[${j}] (round ${round + 1})`);
-        warnings.push(...out.result.warnings);
-        violations.push(...out.violations);
+      for (let j = 0; j < inner.length && !failed; j++) {
+        const out = this.execute(inner[j]!, `${path}.ops[${j}] (round ${round + 1})`);
+        // Plain loops: a flood runs hundreds of rounds, and most add nothing.
+        for (const w of out.result.warnings) warnings.push(w);
+        for (const v of out.violations) violations.push(v);
         if (!out.result.ok) failed = out.result;
-      });
+      }
       if (!failed) runs++;
     }
     const result: OpResult = failed ? { ...failed, warnings } : { ok: true, values: { runs }, warnings };

@@ -9,6 +9,13 @@ export interface ReplayReport {
   readonly inputError?: OpParseError;
 }
 
+/** An op the model could not execute (an exception other than an input error): a model bug. */
+export class ReplayCrash extends Error {
+  constructor(readonly index: number, readonly where: string, readonly op: string, readonly error: unknown, readonly outcomes: readonly StepOutcome[]) {
+    super(`${where} (${op}): the model crashed: ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`, { cause: error });
+  }
+}
+
 export function replay(ops: readonly Op[], file: string, options: EngineOptions = {}): ReplayReport {
   const engine = new Engine(options);
   const outcomes: StepOutcome[] = [];
@@ -17,7 +24,7 @@ export function replay(ops: readonly Op[], file: string, options: EngineOptions 
       outcomes.push(engine.execute(ops[i], `${file}[${i}]`));
     } catch (e) {
       if (e instanceof OpParseError) return { outcomes, inputError: e };
-      throw e;
+      throw new ReplayCrash(i, `${file}[${i}]`, ops[i].op, e, outcomes);
     }
   }
   return { outcomes };

@@ -12,7 +12,7 @@ import { parseOpList } from '../ops/json';
 import type { Campaign as CampaignClass, CampaignOptions } from './campaign';
 import type { BranchCoverage as BranchCoverageClass } from './coverage-code';
 import type { execute as executeFn } from './execute';
-import { COVERAGE_VARIABLE, instrumentedBuild } from './instrument';
+import { COVERAGE_VARIABLE, dropStatementCounters, instrumentedBuild } from './instrument';
 import type { FuzzInput } from './types';
 
 const build = instrumentedBuild();
@@ -104,4 +104,42 @@ test('coverage-guided (code only): an input that adds an edge is kept, one that 
   assert.ok(c.stats.edges > edges);
   assert.equal(c.stats.corpusSize, 2);
   assert.equal(c.stats.edgesTotal, build.manifest.total);
+});
+
+test('dropping statement counters keeps every function and arm count, and every line and column', async () => {
+  const { createInstrumenter } = await import('istanbul-lib-instrument');
+  const src = [
+    'function pick(a, b) {',
+    '  const x = a > 0 ? a : -a;',
+    '  if (b && x > 2) return x;',
+    '  for (let i = 0; i < 3; i++) b = b || i;',
+    '  const f = (y) => (y, y + 1);',
+    '  return f(b) ?? 0;',
+    '}',
+    'module.exports = { pick, boom() { throw new Error("here"); } };',
+  ].join('\n');
+  const raw = createInstrumenter({ coverageVariable: '__h7cov__', esModules: false, compact: true }).instrumentSync(src, 'x.js');
+  const slim = dropStatementCounters(raw);
+  assert.doesNotMatch(slim, /\(\)\.s\[\d+\]\+\+/, 'no statement counter is left');
+  assert.equal(slim.length, raw.length, 'same length');
+  assert.equal(slim.split('\n').length, raw.split('\n').length, 'same lines');
+  const run = (code: string): { f: unknown; b: unknown; line: string } => {
+    const g = globalThis as Record<string, unknown>;
+    delete g.__h7cov__;
+    const mod = { exports: {} as { pick(a: number, b: number): number; boom(): void } };
+    new Function('module', code)(mod);
+    for (const [a, b] of [[3, 1], [-5, 0], [1, 0], [0, 7]]) mod.exports.pick(a!, b!);
+    let line = '';
+    try {
+      mod.exports.boom();
+    } catch (e) {
+      line = /<anonymous>:(\d+:\d+)/.exec((e as Error).stack ?? '')?.[1] ?? '';
+    }
+    const cov = (g.__h7cov__ as Record<string, { f: unknown; b: unknown }>)['x.js']!;
+    return { f: structuredClone(cov.f), b: structuredClone(cov.b), line };
+  };
+  const want = run(raw);
+  assert.ok(Object.values(want.b as Record<string, number[]>).some((arms) => arms.some((n) => n > 1)), 'the snippet counts arms');
+  assert.notEqual(want.line, '', 'the throw names a line');
+  assert.deepEqual(run(slim), want);
 });

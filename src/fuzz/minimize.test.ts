@@ -60,21 +60,19 @@ function shrinkFault(fault: FaultName, key: string): { min: FuzzInput; ms: numbe
   return { min, ms };
 }
 
-test('strict-unmap-no-sync: 25 ops shrink to at most 10 in under 2 s, deterministically', (t) => {
+test('strict-unmap-no-sync: 25 ops shrink to at most 10, deterministically (time: bench/fuzz-compare.ts)', (t) => {
   assert.equal(execute(IOMMU_SESSION).failure, undefined, 'the session is clean without faults');
   const a = shrinkFault('strict-unmap-no-sync', 'STRICT-UNMAP-REVOKES@dma_unmap_sg');
   t.diagnostic(`strict-unmap-no-sync: ${IOMMU_SESSION.length} → ${a.min.length} ops in ${a.ms.toFixed(0)} ms: ${a.min.map((o) => o.op).join(', ')}`);
   assert.ok(a.min.length <= 10, `${a.min.length} ops`);
-  assert.ok(a.ms < 2000, `${a.ms.toFixed(0)} ms`);
   const b = shrinkFault('strict-unmap-no-sync', 'STRICT-UNMAP-REVOKES@dma_unmap_sg');
   assert.equal(printed(b.min), printed(a.min), 'the same result on a second run');
 });
 
-test('rcache-double-insert: 25 ops shrink to at most 10 in under 2 s', (t) => {
+test('rcache-double-insert: 25 ops shrink to at most 10', (t) => {
   const r = shrinkFault('rcache-double-insert', 'IOVA-RCACHE-CONSISTENT@dma_unmap_sg');
   t.diagnostic(`rcache-double-insert: ${IOMMU_SESSION.length} → ${r.min.length} ops in ${r.ms.toFixed(0)} ms: ${r.min.map((o) => o.op).join(', ')}`);
   assert.ok(r.min.length <= 10, `${r.min.length} ops`);
-  assert.ok(r.ms < 2000, `${r.ms.toFixed(0)} ms`);
 });
 
 test('minimizeAsync asks the same questions in the same order and ends with the same input as minimize', async () => {

@@ -128,8 +128,30 @@ const splice: Strategy = (rng, ops, setup, corpus) => {
   return [...ops.slice(0, at), ...chunk.map((o) => renameOp(o, maps)), ...ops.slice(at)];
 };
 
-const STRATEGIES: readonly Strategy[] = [insert, remove, duplicate, reorder, splice, (rng, ops, setup) => tweak(rng, ops, setup)];
-const STRATEGY_WEIGHTS = [30, 15, 10, 10, 10, 25];
+const UNMAPS = new Set<OpName>(['dma_unmap_page', 'dma_unmap_phys', 'dma_unmap_single']);
+
+/**
+ * narrow - an unmap cut down to its last (sometimes first) page or 16/64 KiB: a partial unmap, the
+ * misuse that splits a block mapping. Two coordinated changes (offset and size) a single tweak
+ * would need two lucky draws for.
+ */
+const narrow: Strategy = (rng, ops, setup) => {
+  const at = ops.map((o, i) => (i >= setup && UNMAPS.has(o.op) ? i : -1)).filter((i) => i >= 0);
+  if (at.length === 0) return ops;
+  const i = rng.pick(at);
+  const rec = ops[i] as unknown as Record<string, unknown>;
+  const size = rec.size;
+  const addr = rec.dma_addr;
+  const pieces = [0x1000n, 0x4000n, 0x1_0000n].filter((p) => typeof size === 'bigint' && p < size);
+  if (typeof size !== 'bigint' || !isHandleRef(addr) || pieces.length === 0) return ops;
+  const piece = rng.pick(pieces);
+  const out = [...ops];
+  out[i] = { ...rec, dma_addr: { ...addr, offset: addr.offset + (rng.chance(0.75) ? size - piece : 0n) }, size: piece } as unknown as Op;
+  return out;
+};
+
+const STRATEGIES: readonly Strategy[] = [insert, remove, duplicate, reorder, splice, (rng, ops, setup) => tweak(rng, ops, setup), narrow];
+const STRATEGY_WEIGHTS = [30, 15, 10, 10, 10, 25, 4];
 
 // ---- interesting numbers -------------------------------------------------------------------------
 
@@ -138,14 +160,22 @@ const U64_MAX = (1n << 64n) - 1n;
 const MASK_BITS = [24, 32, 36, 39, 40, 48, 64];
 /** DMA_BIT_MASK(n) and the values either side of it. */
 const MASK_EDGES = MASK_BITS.map(DMA_BIT_MASK);
-/** Slots (2 KiB), pages (4/16/64 KiB), 2 MiB blocks, the 256 KiB (128-slot) swiotlb segment, 4 GiB: each ±1; and 0, 1. */
-const SIZE_EDGES = [0n, 1n, ...[2048n, 4096n, 0x4000n, 0x1_0000n, 0x4_0000n, 0x20_0000n].flatMap((v) => [v - 1n, v, v + 1n]), 128n * 2048n + 2048n, G4 - 0x1000n, G4];
+/**
+ * Slots (2 KiB), pages (4/16/64 KiB), 2 MiB blocks, the 256 KiB (128-slot) swiotlb segment, 4 GiB: each ±1; and 0, 1.
+ * Also a segment less one slot or one page (the longest bounce with min_align_mask 0x7ff / 0xfff: runs that end on
+ * a segment boundary), and 2 MiB less a page (the tail of a block).
+ */
+const SIZE_EDGES = [
+  0n, 1n, ...[2048n, 4096n, 0x4000n, 0x1_0000n, 0x4_0000n, 0x20_0000n].flatMap((v) => [v - 1n, v, v + 1n]), 128n * 2048n + 2048n,
+  0x4_0000n - 0x800n, 0x4_0000n - 0x1000n, 0x20_0000n - 0x1000n, G4 - 0x1000n, G4,
+];
 /** 4 GiB ± a page, the top of each mask, the 16 MiB ZONE_DMA edge, a 2 MiB block start. */
 const ADDR_EDGES = [G4 - 0x1000n, G4 - 1n, G4, G4 + 0x1000n, 0x100_0000n - 0x1000n, 0x100_0000n, 0x20_0000n, ...MASK_EDGES.map((m) => m - 0xfffn)];
 const BOUNDARY_MASKS = [0xffffn, 0xf_ffffn, 0xffff_ffffn, U64_MAX];
 const MIN_ALIGN_MASKS = [0n, 0x7ffn, 0xfffn, 0x3fffn];
 const MS = [0, 1, 9, 10, 11, 100, 101, 1000];
-const TIMES = [1, 2, 127, 128, 129, 255, 256, 257];
+/** Repeat counts: a magazine (127) and a flush queue (256) ±1, and two queues' worth (the ring wraps). */
+const TIMES = [1, 2, 127, 128, 129, 255, 256, 257, 511, 512, 513];
 const POOL_SIZES = [256n << 10n, 512n << 10n, 1n << 20n]; // swiotlb pools small enough to exhaust
 
 /** v moved by a step that matters: ±1, a cache line, a slot, a page; rounded to a page or a 2 MiB block; doubled or halved. */
@@ -217,7 +247,8 @@ function tweakable(v: unknown, field: string): boolean {
 
 function retune(rng: Rng, op: OpName, field: string, v: unknown, ops: Ops, at: number): unknown {
   if (typeof v === 'bigint') return interesting(rng, op, field, v);
-  if (isHandleRef(v)) return { ...v, offset: rng.chance(0.5) ? 0n : rng.pick([1n, 64n, 0x7ffn, 0x800n, 0xfffn, 0x1000n, 0x1001n]) };
+    // Offsets into a mapping: 0, sub-slot, a slot, a page ±1, and the last page of a 2 MiB block (its tail).
+  if (isHandleRef(v)) return { ...v, offset: rng.chance(0.5) ? 0n : rng.pick([1n, 64n, 0x7ffn, 0x800n, 0xfffn, 0x1000n, 0x1001n, 0x1f_f000n]) };
   if (field === 'nents') return 1 + rng.int(Math.max(1, sgLengthAt(ops, at)));
   if (field === 'times') return rng.pick(TIMES);
   if (field === 'ms') return rng.pick(MS);

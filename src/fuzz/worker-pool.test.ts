@@ -64,11 +64,11 @@ test('aborting (Ctrl-C) stops every worker after its current input and keeps the
 
 test('a worker crash is reported, the others finish, and its reported findings are kept', async () => {
   // Where worker 1 first finds something in the undisturbed campaign (one long round: no exchange).
-  const ref = await runParallelCampaign({ ...base(tmp()), roundExecs: 1000, runs: 100 });
+  const ref = await runParallelCampaign({ ...base(tmp()), seed: 1, roundExecs: 1000, runs: 100 });
   const first = ref.findings.filter((f) => f.worker === 1).sort((x, y) => x.execsToFind - y.execsToFind)[0];
   assert.ok(first, 'worker 1 finds the planted fault');
   const dir = tmp();
-  const s = await runParallelCampaign({ ...base(dir), roundExecs: 1000, runs: 100, crash: { index: 1, execs: first.execsToFind } });
+  const s = await runParallelCampaign({ ...base(dir), seed: 1, roundExecs: 1000, runs: 100, crash: { index: 1, execs: first.execsToFind } });
   assert.ok(s.warnings.some((w) => /^worker 1 crashed: .*planted worker crash/.test(w)), s.warnings.join('\n'));
   assert.equal(s.crashedWorkers, 1);
   const kept = s.findings.find((f) => f.failure.key === first.failure.key);

@@ -25,9 +25,10 @@ export interface Expected {
   readonly tag: Uint8Array;
 }
 
-/** Unknown bytes in [off, off+n) of a page; a wholly known page (the common case on rewrites) needs no scan. */
+/** Unknown bytes in [off, off+n) of a page; a wholly known page (the common case on rewrites) or a fresh one needs no scan. */
 function unknownIn(p: Page, off: number, n: number): number {
   if (p.known === PAGE) return 0;
+  if (p.known === 0) return n;
   let c = 0;
   for (let i = off; i < off + n; i++) if (p.tag[i] === 0) c++;
   return c;
@@ -87,7 +88,8 @@ export class ByteShadow {
   /** Re-tags every known byte of [addr, addr+len) with tag. */
   retag(addr: bigint, len: number, tag: number): void {
     this.walk(addr, len, false, (p, off, _pos, n) => {
-      for (let i = 0; i < n; i++) if (p.tag[off + i] !== 0) p.tag[off + i] = tag;
+      if (p.known === PAGE) p.tag.fill(tag, off, off + n);
+      else for (let i = 0; i < n; i++) if (p.tag[off + i] !== 0) p.tag[off + i] = tag;
     });
   }
 
@@ -111,7 +113,10 @@ export class ByteShadow {
     const from = addr > base ? Number(addr - base) : 0;
     const endAbs = addr + len;
     const to = endAbs < base + BigInt(PAGE) ? Number(endAbs - base) : PAGE;
-    for (let i = from; i < to; i++) if (p.tag[i] !== 0) p.known--;
+    // A whole or a wholly known page needs no count.
+    if (from === 0 && to === PAGE) p.known = 0;
+    else if (p.known === PAGE) p.known -= to - from;
+    else for (let i = from; i < to; i++) if (p.tag[i] !== 0) p.known--;
     p.tag.fill(0, from, to);
     if (p.known === 0) this.pages.delete(k);
   }

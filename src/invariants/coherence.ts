@@ -9,7 +9,7 @@ import { DataShadow, type VisId } from './data-shadow';
 import { toPhys } from './devices';
 import type { InvariantChecker, InvariantFactory, InvariantInfo } from './invariant';
 import { IntervalSet } from './intervals';
-import { hex, mappedBy, syncedBy, unmappedBy } from './op-facts';
+import { bouncedVia, hex, mappedBy, syncedBy, unmappedBy } from './op-facts';
 import { sharedPerOp } from './shared';
 import { swiotlbChanges } from './swiotlb-tracker';
 
@@ -91,7 +91,7 @@ export const VIS_NO_MAINT_ON_ORIG: InvariantFactory = {
       const direct = new Set<string>();
       const pool = p.swiotlb;
       const add = (start: bigint, size: bigint): void => void direct.add(`${start}+${size}`);
-      for (const m of mappedBy(op, result)) if (!pool?.is_swiotlb_buffer(toPhys(p.devices.get(m.dev), m.dma))) add(m.phys, m.size);
+      for (const m of mappedBy(op, result)) if (!bouncedVia(pool, toPhys(p.devices.get(m.dev), m.dma), m.phys)) add(m.phys, m.size);
       for (const u of [...unmappedBy(op), ...syncedBy(op)]) {
         const x = toPhys(p.devices.get(u.dev), u.dma);
         if (!pool?.is_swiotlb_buffer(x)) add(x, u.size);

@@ -176,3 +176,27 @@ test('DMA-IOMMU-TRANSLATES: a live mapping whose leaves vanished before its unma
   s.run(UNMAP(0, '8K'));
   fired(s, 'DMA-IOMMU-TRANSLATES');
 });
+
+test('DMA-IOMMU-TRANSLATES tells a bounce by its slot, even when the driver maps pool memory and the slot is that memory', () => {
+  // 8 MiB pool at the top of 3 GiB: [0xbf800000, 0xc0000000); the first free slot is the buffer itself.
+  const steps = [
+    'a platform with ram [{base 0x0, size 3G}] swiotlb {size 8M}', 'the kernel calls iommu_add with name iommu1', 'a device "d1" with iommu iommu1 untrusted true',
+    '"d1" calls dma_map_sgtable with sg [{phys 0xbf80_0000, length 1}] dir DMA_FROM_DEVICE',
+  ];
+  const s = new Session();
+  s.run(...steps);
+  assert.equal(s.platform.swiotlb?.start, 0xbf800000n);
+  assert.deepEqual(s.fired(), [], s.report());
+});
+
+test('a buffer at physical 0 cannot be unmapped through dma-iommu (WARN_ON(!phys)): the mapping stays, and the checkers agree', () => {
+  const s = new Session();
+  s.run(PLATFORM, 'the kernel calls iommu_add with name vtd', 'a device "ahci" with iommu vtd',
+    '"ahci" calls dma_map_page with phys 0x0 size 1 dir DMA_TO_DEVICE as r0',
+    '"ahci" calls dma_unmap_page with dma_addr $r0 size 1 dir DMA_TO_DEVICE');
+  assert.ok(s.last?.result.warnings.some((w) => w.code === 'WARN_IOMMU_DMA_UNMAP_UNMAPPED'));
+  // Still mapped: the next map gets the IOVA below it.
+  s.run('"ahci" calls dma_map_page with phys 0x1000 size 1 dir DMA_TO_DEVICE as r1');
+  assert.ok(s.last?.result.ok && s.last.result.values.dma_addr === 0xffffe000n);
+  assert.deepEqual(s.fired(), [], s.report());
+});

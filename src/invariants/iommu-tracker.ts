@@ -56,6 +56,11 @@ export function iommuChanges(ctx: AfterOp): OpChanges {
 }
 
 const D32_BYTES = 1n << 32n;
+/** Ops after which new domains may exist. */
+const SETUP_OPS: ReadonlySet<string> = new Set(['iommu_add', 'iommu_domain_alloc', 'device_add', 'init_iova_domain']);
+/** Shared empty fact lists: most ops have none, and nothing appends to a returned list. */
+const NO_PCI: OpChanges['pci'] = [];
+const NO_DRAINED: OpChanges['drained'] = [];
 
 class IommuTracker {
   private index = -1;
@@ -78,7 +83,7 @@ class IommuTracker {
     this.index = ctx.index;
     const { op, result, platform: p } = ctx;
     if (op.op === 'platform') return (this.last = NONE);
-    if (result.ok && ['iommu_add', 'iommu_domain_alloc', 'device_add', 'init_iova_domain'].includes(op.op)) this.discover(p);
+    if (result.ok && SETUP_OPS.has(op.op)) this.discover(p);
     if (this.doms.size === 0) return (this.last = NONE);
     const changes = new Map<DomState, Builder>();
     const ch = (st: DomState): Builder => {
@@ -180,7 +185,7 @@ class IommuTracker {
       } else if (flushes > 0 && b.maps.length > 0) b.cacheFlushMax = 0;
       if (b.allocFailed) {
         b.failSizes.push(b.allocFailed.pages);
-        b.failure = this.failure(st, b.allocFailed, b.failures, shortcuts);
+        b.failure = this.failure(st, b.allocFailed, b.failures, shortcuts, v.dma_32bit_pfn);
       } else if (b.failures > 0) {
         // The 32-bit-first attempt of a map that then succeeded: its size and the 32-bit limit.
         // (An sg list mapped entry by entry makes several: any of them may be the one that failed.)
@@ -188,7 +193,7 @@ class IommuTracker {
         const m = b.maps.length === 1 ? b.maps[0] : undefined;
         const lim32 = (D32_BYTES - 1n) >> st.shift;
         if (m && flushes === 0 && !m.below4G && b.nodes[0] && b.nodes[0].lo > lim32) {
-          b.failure = this.failure(st, { pages: m.pages, limit: lim32, aligned: true, what: `the 32-bit-first attempt of ${m.op} (${m.pages} pfns)` }, b.failures, shortcuts);
+          b.failure = this.failure(st, { pages: m.pages, limit: lim32, aligned: true, what: `the 32-bit-first attempt of ${m.op} (${m.pages} pfns)` }, b.failures, shortcuts, v.dma_32bit_pfn);
         } else if (b.failures > shortcuts) {
           // A search walked and failed; when its limit is not known, excuse every later shortcut (no false alarm).
           st.setter = m && flushes === 0 ? { L: lim32 + 1n, aligned: true } : { L: 0n, aligned: true };
@@ -214,10 +219,12 @@ class IommuTracker {
   }
 
   /** I-A11's claim for a failure the caller saw, with the max32 shortcut excuse of iova-check.ts. */
-  private failure(st: DomState, f: { pages: bigint; limit: bigint; aligned: boolean; what: string }, failures: number, shortcuts: number): AllocFailure {
+  private failure(st: DomState, f: { pages: bigint; limit: bigint; aligned: boolean; what: string }, failures: number, shortcuts: number, d32: bigint): AllocFailure {
     const L = f.limit + 1n;
     const s = st.setter;
-    const excused = shortcuts === failures && (s === null ? false : s.L < L || (s.aligned && !f.aligned));
+    // No setter: max32_alloc_size still holds init_iova_domain's dma_32bit_pfn, which refuses a request
+    // for the whole 32-bit space although a domain with start_pfn 0 has it free (iova.c).
+    const excused = shortcuts === failures && (s === null ? f.pages >= d32 : s.L < L || (s.aligned && !f.aligned));
     if (failures > shortcuts) st.setter = { L, aligned: f.aligned };
     return { ...f, excused };
   }
@@ -312,35 +319,37 @@ class IommuTracker {
   // ---- device and time facts --------------------------------------------------------------------
 
   private pciFacts(p: Platform, op: ResolvedOp, r: OpResult): OpChanges['pci'] {
-    const out: { dev: string; before: boolean | undefined; after: boolean; notice: boolean; added: boolean; want?: boolean }[] = [];
+    let out: { dev: string; before: boolean | undefined; after: boolean; notice: boolean; added: boolean; want?: boolean }[] | undefined;
     const flags = p.iommu.pci_32bit_workaround;
+    const warned = r.warnings.length > 0;
     for (const [dev, after] of flags) {
       const before = this.pci.get(dev);
       const added = op.op === 'device_add' && op.name === dev && r.ok;
-      const notice = r.warnings.some((w) => w.code === 'NOTICE_USING_64BIT_DMA' && w.dev === dev);
+      const notice = warned && r.warnings.some((w) => w.code === 'NOTICE_USING_64BIT_DMA' && w.dev === dev);
       if (before !== after || notice || added) {
         const d = p.devices.get(dev);
         const iommu = d?.iommu ? p.iommu.iommus.get(d.iommu) : undefined;
-        out.push({ dev, before: added ? undefined : before, after, notice, added, ...(added && d && iommu ? { want: d.bus === 'pci' && !iommu.forcedac } : {}) });
+        (out ??= []).push({ dev, before: added ? undefined : before, after, notice, added, ...(added && d && iommu ? { want: d.bus === 'pci' && !iommu.forcedac } : {}) });
       }
-      this.pci.set(dev, after);
+      if (before !== after) this.pci.set(dev, after);
     }
-    for (const dev of [...this.pci.keys()]) if (!flags.has(dev)) this.pci.delete(dev);
-    return out;
+    // Deleting the entry being visited is safe in a Map iteration.
+    if (this.pci.size > flags.size) for (const dev of this.pci.keys()) if (!flags.has(dev)) this.pci.delete(dev);
+    return out ?? NO_PCI;
   }
 
   /** G-4: lazy domains whose last queue_iova is at least one timeout ago. */
   private drained(p: Platform): OpChanges['drained'] {
-    const out: { st: DomState; pending: number; since: number }[] = [];
+    let out: { st: DomState; pending: number; since: number }[] | undefined;
     for (const st of this.doms.values()) {
       if (!st.lazy || st.lastQueueMs === null || st.taint !== null) continue;
       const fq = st.dd!.fq!;
       if (p.timers.now_ms < st.lastQueueMs + fq.timeout_ms) continue;
       let pending = 0;
       for (let r = 0; r < st.rings.length; r++) pending += fq.ringLength(r);
-      out.push({ st, pending, since: st.lastQueueMs });
+      (out ??= []).push({ st, pending, since: st.lastQueueMs });
       if (pending === 0) st.lastQueueMs = null;
     }
-    return out;
+    return out ?? NO_DRAINED;
   }
 }

@@ -6,6 +6,7 @@
 import type { ResolvedOp } from '../engine/handles';
 import { DMA_ATTRS, type DmaDirection } from '../dma/types';
 import type { OpResult, SgResultEntry } from '../ops/types';
+import type { IoTlbMem } from '../dma/swiotlb';
 
 export type MapKind = 'single' | 'resource' | 'sg';
 
@@ -136,3 +137,16 @@ export function syncedBy(op: ResolvedOp): SyncFact[] {
 export const hasWarning = (r: OpResult, code: string): boolean => r.warnings.some((w) => w.code === code);
 
 export const hex = (v: bigint): string => `0x${v.toString(16)}`;
+
+/**
+ * Whether a map went through a bounce slot: tlb (the mapped phys) is a slot holding orig.
+ * Any pool address for a buffer outside the pool is a bounce (a wrong orig is then reported by
+ * the checkers). A driver that maps pool memory itself makes the address ambiguous (a direct map
+ * lands in the pool too); then only the slot's recorded orig_addr tells the route (dma-core.md §4.2:
+ * the slot of tlb_addr records orig_addr).
+ */
+export function bouncedVia(pool: IoTlbMem | null, tlb: bigint, orig: bigint): boolean {
+  if (!pool || !pool.is_swiotlb_buffer(tlb)) return false;
+  if (!pool.is_swiotlb_buffer(orig)) return true;
+  return pool.view.orig_addr[Number((tlb - pool.start) >> 11n)] === orig;
+}

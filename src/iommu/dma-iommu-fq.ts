@@ -120,9 +120,9 @@ export class FlushQueue {
   }
 
   /** fq_flush_iotlb: start, invalidate the whole IOTLB, finish. */
-  private fq_flush_iotlb(): void {
+  private fq_flush_iotlb(skipInvalidate = false): void {
     this.fq_flush_start_cnt++;
-    if (!this.deps.faults?.has('lazy-unmap-no-invalidate')) this.deps.flush_iotlb_all();
+    if (!this.deps.faults?.has('lazy-unmap-no-invalidate') && !skipInvalidate) this.deps.flush_iotlb_all();
     this.fq_flush_finish_cnt++;
   }
 
@@ -136,7 +136,7 @@ export class FlushQueue {
     this.fq_ring_free(cpu, fq);
     if (fq.full && !this.deps.faults?.has('fq-no-flush-when-full')) {
       this.stats.full_flushes++;
-      this.fq_flush_iotlb();
+      this.fq_flush_iotlb(fq.head !== 0 && this.deps.faults?.has('fq-wrapped-full-flush-skips-invalidate'));
       this.fq_ring_free(cpu, fq);
     }
     fq.entries[fq.tail] = { iova_pfn: pfn, pages, counter: this.fq_flush_start_cnt };

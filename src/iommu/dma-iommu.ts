@@ -114,7 +114,7 @@ export function __iommu_dma_map(env: IommuDmaEnv, dev: Device, d: DmaDomain, phy
 export function __iommu_dma_unmap(env: IommuDmaEnv, dev: Device, d: DmaDomain, dma_addr: bigint, size: bigint): void {
   const off = iova_offset(d, dma_addr);
   dma_addr -= off;
-  size = iova_align(d, size + off);
+  size = env.faults?.has('dma-iommu-unmap-drops-tail-granule') && off !== 0n && dma_addr > 0xffff_ffffn ? iova_align(d, size) : iova_align(d, size + off);
   const gather = newGather(d.fq !== null);
   const unmapped = iommu_unmap_fast(d.domain, dma_addr, size, gather);
   if (unmapped !== size) env.warn.warn('kernel', 'WARN_IOMMU_DMA_UNMAP_SHORT', `WARN_ON(unmapped != size): unmapped 0x${unmapped.toString(16)} of 0x${size.toString(16)} at 0x${dma_addr.toString(16)}`, dev.name);

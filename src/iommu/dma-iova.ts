@@ -249,7 +249,8 @@ function __iommu_dma_iova_unlink(env: IommuDmaEnv, dev: Device, d: DmaDomain, s:
   const gather = newGather(queued);
   const unmapped = iommu_unmap_fast(d.domain, start, len, gather);
   if (unmapped !== len) env.warn.warn('kernel', 'WARN_IOMMU_DMA_UNMAP_SHORT', `WARN_ON(unmapped != size): unmapped 0x${unmapped.toString(16)} of 0x${len.toString(16)} at 0x${start.toString(16)}`, dev.name);
-  if (!queued && !(!free_iova && env.faults?.has('iova-unlink-no-sync'))) iommu_iotlb_sync(d.domain, gather);
+  const bounced = (s.__size & DMA_IOVA_USE_SWIOTLB) !== 0n;
+  if (!queued && !(!free_iova && (env.faults?.has('iova-unlink-no-sync') || (bounced && env.faults?.has('iova-unlink-swiotlb-no-sync'))))) iommu_iotlb_sync(d.domain, gather);
   const freeLen = env.faults?.has('iova-destroy-frees-alloc-size') ? align(d, dma_iova_size(s) + sp) : len;
   if (free_iova) iommu_dma_free_iova(env, d, start, freeLen, queued && !env.faults?.has('iova-destroy-bypasses-fq'));
 }

@@ -64,7 +64,7 @@ function __iommu_map(domain: IommuDomain, iova: bigint, paddr: bigint, size: big
     ret = r.ret;
     if (ret !== 0) break;
     iova += r.mapped;
-    paddr += r.mapped;
+    paddr += r.mapped - (size !== 0n && choice.pgsize > min && domain.faults?.has('pgtable-map-after-block-short') ? min : 0n);
   }
   if (ret !== 0) iommu_unmap(domain, orig_iova, orig_size - size);
   return ret;

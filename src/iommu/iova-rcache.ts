@@ -128,6 +128,7 @@ export class IovaRcaches {
         const t = c.prev;
         c.prev = c.loaded;
         c.loaded = t;
+        if (this.faults?.has('rcache-swap-loses-pfn')) return true;
       } else {
         // Both full: the loaded magazine goes to the depot, a fresh one replaces it (§2.9 Insert step 4).
         if (this.fail_magazine_alloc?.()) {

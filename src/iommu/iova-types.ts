@@ -72,11 +72,14 @@ export interface IovaStats {
 }
 
 /**
- * Stable codes of the kernel's WARN_ONs in iova.c:
- * - IOVA-RESERVE-NONSENSE: reserve_iova with a pfn above ULLONG_MAX >> shift;
- * - IOVA-MAGAZINE-PFN-MISSING: a cached pfn has no node when its magazine is emptied.
+ * Stable codes of the kernel's warnings in iova.c:
+ * - IOVA-RESERVE-NONSENSE: reserve_iova with a pfn above ULLONG_MAX >> shift (WARN_ON);
+ * - IOVA-MAGAZINE-PFN-MISSING: a cached pfn has no node when its magazine is emptied (WARN_ON);
+ * - IOVA-FAST-PFN0-LOST: alloc_iova_fast placed the range at pfn 0 and returned 0, which every
+ *   caller reads as failure, so the range stays in the tree for good. Linux prints nothing
+ *   (not a WARN_ON, not counted in stats.warnings); the model makes the loss visible.
  */
-export type IovaWarnCode = 'IOVA-RESERVE-NONSENSE' | 'IOVA-MAGAZINE-PFN-MISSING';
+export type IovaWarnCode = 'IOVA-RESERVE-NONSENSE' | 'IOVA-MAGAZINE-PFN-MISSING' | 'IOVA-FAST-PFN0-LOST';
 
 /** Read-only view of one size class (struct iova_rcache). */
 export interface IovaRcacheView {

@@ -99,7 +99,11 @@ export class IovaDomain extends IovaTree {
     this.stats.rcache_misses++;
     for (;;) {
       const node = this.alloc_iova(size, limit_pfn, true);
-      if (node !== null) return node.pfn_lo;
+      if (node !== null) {
+        // Only a domain with start_pfn 0 can get here: the caller sees 0, "no space", and never frees it.
+        if (node.pfn_lo === 0n) this.warn('IOVA-FAST-PFN0-LOST', `alloc_iova_fast placed ${size} pfns at pfn 0 and returned 0 (failure to callers): the range is lost`, false);
+        return node.pfn_lo;
+      }
       if (!flush_rcache) return 0n;
       flush_rcache = false;
       this.stats.rcache_flushes++;

@@ -255,3 +255,120 @@ test('property: CPU reads return the last CPU write whatever clean/evict/specula
     { numRuns: 300 },
   );
 });
+
+// Differential: CpuCache walks pages and runs of lines; this reference does every step line by
+// line and byte by byte, straight from §5.4. Same ops, same results, same lines, memory, counters.
+class NaiveCache {
+  readonly lines = new Map<number, { dirty: boolean; data: Uint8Array }>();
+  readonly counters = { fills: 0, writebacks: 0, discards: 0 };
+  constructor(readonly mem: Uint8Array, readonly ls: number, readonly uncached: (b: number) => boolean) {}
+  private line(b: number): { dirty: boolean; data: Uint8Array } {
+    const a = b - (b % this.ls);
+    let l = this.lines.get(a);
+    if (!l) {
+      this.lines.set(a, (l = { dirty: false, data: this.mem.slice(a, a + this.ls) }));
+      this.counters.fills++;
+    }
+    return l;
+  }
+  private each(o: number, n: number, fn: (a: number, l: { dirty: boolean; data: Uint8Array }, whole: boolean) => void): void {
+    for (let a = o - (o % this.ls); a < o + n; a += this.ls) {
+      const l = this.lines.get(a);
+      if (l) fn(a, l, a >= o && a + this.ls <= o + n);
+    }
+  }
+  private writeback(a: number, l: { dirty: boolean; data: Uint8Array }): void {
+    this.mem.set(l.data, a);
+    l.dirty = false;
+    this.counters.writebacks++;
+  }
+  read(o: number, n: number): Uint8Array {
+    const out = new Uint8Array(n);
+    for (let i = 0; i < n; i++) out[i] = this.uncached(o + i) ? this.mem[o + i]! : this.line(o + i).data[(o + i) % this.ls]!;
+    return out;
+  }
+  peek(o: number, n: number): Uint8Array {
+    const out = this.mem.slice(o, o + n);
+    for (let i = 0; i < n; i++) {
+      const l = this.lines.get(o + i - ((o + i) % this.ls));
+      if (l && !this.uncached(o + i)) out[i] = l.data[(o + i) % this.ls]!;
+    }
+    return out;
+  }
+  write(o: number, v: Uint8Array): void {
+    v.forEach((x, i) => {
+      if (this.uncached(o + i)) this.mem[o + i] = x;
+      else {
+        const l = this.line(o + i);
+        l.data[(o + i) % this.ls] = x;
+        l.dirty = true;
+      }
+    });
+  }
+  speculate(o: number, n: number): void {
+    for (let i = 0; i < n; i++) if (!this.uncached(o + i)) this.line(o + i);
+  }
+  evict(o: number, n: number): void {
+    this.each(o, n, (a, l) => {
+      if (l.dirty) this.writeback(a, l);
+      this.lines.delete(a);
+    });
+  }
+  clean(o: number, n: number): void {
+    this.each(o, n, (a, l) => l.dirty && this.writeback(a, l));
+  }
+  invalidate(o: number, n: number): void {
+    this.each(o, n, (a, l, whole) => {
+      if (l.dirty && whole) this.counters.discards++;
+      else if (l.dirty) this.writeback(a, l);
+      this.lines.delete(a);
+    });
+  }
+  deviceRead(o: number, n: number): Uint8Array {
+    const out = this.mem.slice(o, o + n);
+    for (let i = 0; i < n; i++) {
+      const l = this.lines.get(o + i - ((o + i) % this.ls));
+      if (l?.dirty) out[i] = l.data[(o + i) % this.ls]!;
+    }
+    return out;
+  }
+  deviceWrite(o: number, v: Uint8Array): void {
+    this.mem.set(v, o);
+    v.forEach((x, i) => {
+      const l = this.lines.get(o + i - ((o + i) % this.ls));
+      if (l) l.data[(o + i) % this.ls] = x;
+    });
+  }
+}
+
+test('property: CpuCache matches a line-by-line reference (§5.4) across pages, with an uncached range', () => {
+  const D = 0x3000; // three pages from DIFF_BASE
+  const DIFF_BASE = 0x4000n;
+  const rangeArb = fc.tuple(fc.nat(D - 1), fc.integer({ min: 1, max: 0x1800 })).map(([o, n]) => [o, Math.min(n, D - o)] as const);
+  const opArb = fc.tuple(fc.constantFrom('read', 'peek', 'write', 'speculate', 'evict', 'clean', 'invalidate', 'deviceRead', 'deviceWrite'), rangeArb, fc.nat(255));
+  fc.assert(
+    fc.property(fc.constantFrom(16, 64, 128), fc.option(rangeArb), fc.array(opArb, { maxLength: 40 }), (ls, unc, ops) => {
+      const mem = new PhysMem([{ base: 0n, size: 0x10_0000n }]);
+      const real = new CpuCache(mem, ls);
+      const init = Uint8Array.from({ length: D }, (_, i) => (i * 7 + 3) & 0xff);
+      mem.write(DIFF_BASE, init);
+      if (unc) real.setUncached(DIFF_BASE + BigInt(unc[0]), BigInt(unc[1]), true);
+      const ref = new NaiveCache(init.slice(), ls, (b) => unc !== null && b >= unc[0] && b < unc[0] + unc[1]);
+      for (const [op, [o, n], v] of ops) {
+        const a = DIFF_BASE + BigInt(o);
+        const data = Uint8Array.from({ length: n }, (_, i) => (v + i) & 0xff);
+        if (op === 'read' || op === 'peek') assert.deepEqual(real[op](a, n), ref[op](o, n), `${op}(${o}, ${n})`);
+        else if (op === 'deviceRead') assert.deepEqual(real.deviceRead(a, n, true), ref.deviceRead(o, n), `deviceRead(${o}, ${n})`);
+        else if (op === 'write') (real.write(a, data), ref.write(o, data));
+        else if (op === 'deviceWrite') (real.deviceWrite(a, data, true), ref.deviceWrite(o, data));
+        else (real[op](a, n), ref[op](o, n));
+      }
+      const lines = [...real.lines()].map((l) => [Number(l.addr - DIFF_BASE), l.dirty, [...l.data]]);
+      const want = [...ref.lines].sort((x, y) => x[0] - y[0]).map(([a, l]) => [a, l.dirty, [...l.data]]);
+      assert.deepEqual(lines, want);
+      assert.deepEqual(mem.read(DIFF_BASE, D), ref.mem);
+      assert.deepEqual(real.counters, ref.counters);
+    }),
+    { numRuns: 200 },
+  );
+});

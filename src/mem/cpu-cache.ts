@@ -42,8 +42,10 @@ interface LinePage {
   present: number;
 }
 
-/** Visits one line: its page and index, the covered bytes [from, to) of the line, and pos, where `from` sits in the caller's buffer. */
-type LineFn = (pageNo: number, li: number, from: number, to: number, pos: number) => void;
+/** Visits one present line: its page, page number and index, the covered bytes [from, to) of the line, and pos, where `from` sits in the caller's buffer. */
+type PresentFn = (p: LinePage, pageNo: number, li: number, from: number, to: number, pos: number) => void;
+/** Visits the bytes [off, end) of one page, at pos in the caller's buffer. */
+type ChunkFn = (pageNo: number, off: number, end: number, pos: number) => void;
 
 const cmpBigint = (a: bigint, b: bigint): number => (a < b ? -1 : a > b ? 1 : 0);
 
@@ -96,10 +98,9 @@ export class CpuCache {
   read(addr: bigint, len: number): Uint8Array {
     const out = new Uint8Array(len);
     const direct = (a: bigint, pos: number, n: number): void => this.mem.readInto(a, out.subarray(pos, pos + n));
-    this.cpuAccess(addr, len, direct, (pageNo, li, from, to, pos) => {
-      const p = this.present(pageNo, li) ?? this.fill(pageNo, li);
-      const base = li << this.lineShift;
-      out.set(p.data.subarray(base + from, base + to), pos);
+    this.cpuAccess(addr, len, direct, (pageNo, off, end, pos) => {
+      const p = this.fillRange(pageNo, off, end, false);
+      out.set(p.data.subarray(off, end), pos);
     });
     return out;
   }
@@ -111,9 +112,7 @@ export class CpuCache {
   peek(addr: bigint, len: number): Uint8Array {
     const out = this.mem.read(addr, len);
     if (!this.tracking || this.pages.size === 0) return out;
-    this.cpuAccess(addr, len, () => {}, (pageNo, li, from, to, pos) => {
-      const p = this.present(pageNo, li);
-      if (p === undefined) return;
+    this.cpuAccess(addr, len, () => {}, undefined, (p, _pageNo, li, from, to, pos) => {
       const base = li << this.lineShift;
       out.set(p.data.subarray(base + from, base + to), pos);
     });
@@ -123,10 +122,10 @@ export class CpuCache {
   /** CPU store: write-allocate, the line becomes Dirty; uncached ranges write memory. */
   write(addr: bigint, data: Uint8Array): void {
     const direct = (a: bigint, pos: number, n: number): void => this.mem.write(a, data.subarray(pos, pos + n));
-    this.cpuAccess(addr, data.length, direct, (pageNo, li, from, to, pos) => {
-      const p = this.present(pageNo, li) ?? this.fill(pageNo, li);
-      p.data.set(data.subarray(pos, pos + (to - from)), (li << this.lineShift) + from);
-      p.state[li] = DIRTY;
+    this.cpuAccess(addr, data.length, direct, (pageNo, off, end, pos) => {
+      const p = this.fillRange(pageNo, off, end, true);
+      p.data.set(data.subarray(pos, pos + (end - off)), off);
+      p.state.fill(DIRTY, off >> this.lineShift, ((end - 1) >> this.lineShift) + 1);
     });
   }
 
@@ -144,17 +143,13 @@ export class CpuCache {
       const rEnd = r.base + r.size;
       const hi = end < rEnd ? end : rEnd;
       if (lo >= hi) continue;
-      this.cpuAccess(lo, Number(hi - lo), () => {}, (pageNo, li) => {
-        if (this.present(pageNo, li) === undefined) this.fill(pageNo, li);
-      });
+      this.cpuAccess(lo, Number(hi - lo), () => {}, (pageNo, off, end) => void this.fillRange(pageNo, off, end, false));
     }
   }
 
   /** Spontaneous eviction (§5.4): Dirty lines are written back, then every overlapping line is dropped. */
   evict(addr: bigint, len: number): void {
-    this.walk(addr, len, 0, (pageNo, li) => {
-      const p = this.present(pageNo, li);
-      if (p === undefined) return;
+    this.walkPresent(addr, len, 0, (p, pageNo, li) => {
       if (p.state[li] === DIRTY) this.writeback(p, pageNo, li);
       this.drop(p, pageNo, li);
     });
@@ -162,9 +157,8 @@ export class CpuCache {
 
   /** dcache_clean_poc: every Dirty line overlapping the range is written back and stays valid (Clean). */
   clean(addr: bigint, len: number): void {
-    this.walk(addr, len, 0, (pageNo, li) => {
-      const p = this.present(pageNo, li);
-      if (p !== undefined && p.state[li] === DIRTY) this.writeback(p, pageNo, li);
+    this.walkPresent(addr, len, 0, (p, pageNo, li) => {
+      if (p.state[li] === DIRTY) this.writeback(p, pageNo, li);
     });
   }
 
@@ -174,9 +168,7 @@ export class CpuCache {
    * so CPU-dirty bytes sharing that line survive (§5.2).
    */
   invalidate(addr: bigint, len: number): void {
-    this.walk(addr, len, 0, (pageNo, li, from, to) => {
-      const p = this.present(pageNo, li);
-      if (p === undefined) return;
+    this.walkPresent(addr, len, 0, (p, pageNo, li, from, to) => {
       if (p.state[li] === DIRTY) {
         if (from === 0 && to === this.lineSize) this.counters.discards++;
         else this.writeback(p, pageNo, li);
@@ -189,9 +181,8 @@ export class CpuCache {
   deviceRead(addr: bigint, len: number, coherent: boolean): Uint8Array {
     const out = this.mem.read(addr, len);
     if (!coherent || this.pages.size === 0) return out;
-    this.walk(addr, len, 0, (pageNo, li, from, to, pos) => {
-      const p = this.present(pageNo, li);
-      if (p === undefined || p.state[li] !== DIRTY) return;
+    this.walkPresent(addr, len, 0, (p, _pageNo, li, from, to, pos) => {
+      if (p.state[li] !== DIRTY) return;
       const base = li << this.lineShift;
       out.set(p.data.subarray(base + from, base + to), pos);
     });
@@ -202,9 +193,8 @@ export class CpuCache {
   deviceWrite(addr: bigint, data: Uint8Array, coherent: boolean): void {
     this.mem.write(addr, data);
     if (!coherent || this.pages.size === 0) return;
-    this.walk(addr, data.length, 0, (pageNo, li, from, to, pos) => {
-      const p = this.present(pageNo, li);
-      if (p !== undefined) p.data.set(data.subarray(pos, pos + (to - from)), (li << this.lineShift) + from);
+    this.walkPresent(addr, data.length, 0, (p, _pageNo, li, from, to, pos) => {
+      p.data.set(data.subarray(pos, pos + (to - from)), (li << this.lineShift) + from);
     });
   }
 
@@ -255,10 +245,14 @@ export class CpuCache {
     }
   }
 
-  /** Splits a CPU access into uncached runs (memory) and cached runs (line by line). */
-  private cpuAccess(addr: bigint, len: number, direct: (a: bigint, pos: number, n: number) => void, perLine: LineFn): void {
+  /**
+   * Splits a CPU access into uncached runs (memory) and cached runs, visited page by page
+   * (perChunk) or present line by present line (perPresent, when perChunk is undefined).
+   */
+  private cpuAccess(addr: bigint, len: number, direct: (a: bigint, pos: number, n: number) => void, perChunk: ChunkFn | undefined, perPresent?: PresentFn): void {
     if (!this.tracking) return direct(addr, 0, len);
-    if (this.uncached.size === 0) return this.walk(addr, len, 0, perLine);
+    const cached = (a: bigint, n: number, pos: number): void => (perChunk ? this.walkChunks(a, n, pos, perChunk) : this.walkPresent(a, n, pos, perPresent!));
+    if (this.uncached.size === 0) return cached(addr, len, 0);
     for (let pos = 0; pos < len; ) {
       const a = addr + BigInt(pos);
       let n = this.uncachedRun(a, len - pos);
@@ -266,7 +260,7 @@ export class CpuCache {
       else {
         const next = this.uncached.nextHigherKey(a);
         n = next === undefined || next - a >= BigInt(len - pos) ? len - pos : Number(next - a);
-        this.walk(a, n, pos, perLine);
+        cached(a, n, pos);
       }
       pos += n;
     }
@@ -280,43 +274,84 @@ export class CpuCache {
     return left < BigInt(max) ? Number(left) : max;
   }
 
-  private walk(addr: bigint, len: number, pos0: number, fn: LineFn): void {
+  /** The range split at page boundaries. */
+  private walkChunks(addr: bigint, len: number, pos0: number, fn: ChunkFn): void {
     if (len <= 0) return;
     if (addr < 0n || addr + BigInt(len) > ADDR_LIMIT) throw new Error(`BUG: cache access out of range 0x${addr.toString(16)}+${len}`);
-    const mask = this.lineSize - 1;
     let pageNo = Number(addr >> BigInt(PAGE_SHIFT));
     let off = Number(addr & PAGE_MASK);
-    for (let pos = 0; pos < len; ) {
-      const from = off & mask;
-      const to = Math.min(this.lineSize, from + (len - pos));
-      fn(pageNo, off >> this.lineShift, from, to, pos0 + pos);
-      pos += to - from;
-      off += to - from;
-      if (off === PAGE_SIZE) {
-        off = 0;
-        pageNo++;
-      }
+    for (let pos = 0; pos < len; pageNo++, off = 0) {
+      const n = Math.min(PAGE_SIZE - off, len - pos);
+      fn(pageNo, off, off + n, pos0 + pos);
+      pos += n;
     }
   }
 
-  private present(pageNo: number, li: number): LinePage | undefined {
-    const p = this.pages.get(pageNo);
-    return p !== undefined && p.state[li] !== INVALID ? p : undefined;
-  }
-
-  private fill(pageNo: number, li: number): LinePage {
+  /**
+   * Fills every Invalid line overlapping bytes [off, end) of the page (a CPU access's misses) and
+   * returns the page. Consecutive misses are read from memory in one go. @overwrite: the caller
+   * then stores all of [off, end), so lines wholly inside need no read — only their state changes.
+   */
+  private fillRange(pageNo: number, off: number, end: number, overwrite: boolean): LinePage {
     let p = this.pages.get(pageNo);
     if (p === undefined) {
       p = this.spare ?? { data: new Uint8Array(PAGE_SIZE), state: new Uint8Array(PAGE_SIZE >> this.lineShift), present: 0 };
       this.spare = undefined;
       this.pages.set(pageNo, p);
     }
-    const base = li << this.lineShift;
-    this.mem.readInto(this.lineAddr(pageNo, li), p.data.subarray(base, base + this.lineSize));
-    p.state[li] = CLEAN;
-    p.present++;
-    this.counters.fills++;
+    const first = off >> this.lineShift;
+    const last = (end - 1) >> this.lineShift;
+    let runLo = -1; // first line of the pending run of lines to read
+    for (let li = first; li <= last + 1; li++) {
+      const miss = li <= last && p.state[li] === INVALID;
+      const whole = overwrite && li << this.lineShift >= off && (li + 1) << this.lineShift <= end;
+      if (miss) {
+        p.state[li] = CLEAN;
+        p.present++;
+        this.counters.fills++;
+      }
+      if (miss && !whole) {
+        if (runLo < 0) runLo = li;
+        continue;
+      }
+      if (runLo >= 0) {
+        const a = runLo << this.lineShift;
+        this.mem.readInto((BigInt(pageNo) << BigInt(PAGE_SHIFT)) | BigInt(a), p.data.subarray(a, li << this.lineShift));
+        runLo = -1;
+      }
+    }
     return p;
+  }
+
+  /**
+   * walk() restricted to present lines: a page with none is skipped whole, so a range op over
+   * mostly uncached-by-the-CPU memory costs per present page, not per line. A callback may drop
+   * lines (a page whose last line goes is deleted; its remaining states are then all INVALID).
+   */
+  private walkPresent(addr: bigint, len: number, pos0: number, fn: PresentFn): void {
+    if (len <= 0) return;
+    if (addr < 0n || addr + BigInt(len) > ADDR_LIMIT) throw new Error(`BUG: cache access out of range 0x${addr.toString(16)}+${len}`);
+    if (this.pages.size === 0) return;
+    const mask = this.lineSize - 1;
+    let pageNo = Number(addr >> BigInt(PAGE_SHIFT));
+    let off = Number(addr & PAGE_MASK);
+    for (let pos = 0; pos < len; ) {
+      const chunk = Math.min(PAGE_SIZE - off, len - pos);
+      const p = this.pages.get(pageNo);
+      if (p !== undefined) {
+        for (let o = off, q = pos; o < off + chunk; ) {
+          const from = o & mask;
+          const to = Math.min(this.lineSize, from + (off + chunk - o));
+          const li = o >> this.lineShift;
+          if (p.state[li] !== INVALID) fn(p, pageNo, li, from, to, pos0 + q);
+          q += to - from;
+          o += to - from;
+        }
+      }
+      pos += chunk;
+      off = 0;
+      pageNo++;
+    }
   }
 
   /** The whole line goes to memory, stale bytes included: the mechanism of §5.4 VIS-3.1. */
