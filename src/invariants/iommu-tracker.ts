@@ -116,11 +116,27 @@ class IommuTracker {
     return st?.dma ? st : undefined;
   }
 
+  /**
+   * A buffer past the IOMMU's output size (a map, or a dma_iova_link): arm_lpae_map_pages checks
+   * only each call's first paddr, so the kernel maps wrapped output addresses and there is no
+   * translation to expect. The domain is no longer followed.
+   */
+  private beyondOas(st: DomState, op: ResolvedOp): boolean {
+    const oas = st.dd?.iommu.oas;
+    if (oas === undefined || !('phys' in op) || typeof op.phys !== 'bigint' || !('size' in op) || typeof op.size !== 'bigint') return false;
+    if (op.phys + op.size <= 1n << BigInt(oas)) return false;
+    st.stop(`${op.op} of a buffer beyond the ${oas}-bit output address size`);
+    return true;
+  }
+
   // ---- the op --------------------------------------------------------------------------------
 
   private interpret(p: Platform, op: ResolvedOp, r: OpResult, ch: (st: DomState) => Builder): void {
     if (isIovaApiOp(op)) {
       this.iovaState = this.iovaOps.interpret(op, r, (dev) => this.dmaDom(p, dev), ch);
+      const st = 'dev' in op && typeof op.dev === 'string' ? this.dmaDom(p, op.dev) : undefined;
+      // What the link was expected to translate does not hold past the output size: drop it.
+      if (st && st.taint === null && this.beyondOas(st, op)) ch(st).pt.length = 0;
       return;
     }
     if ('pool' in op && typeof op.pool === 'string') {
@@ -146,13 +162,7 @@ class IommuTracker {
       const st = this.dmaDom(p, op.dev);
       if (!st) return;
       const b = ch(st);
-      // A buffer past the IOMMU's output size: arm_lpae_map_pages checks only each call's first
-      // paddr, so the kernel maps wrapped output addresses — no translation to expect.
-      const oas = st.dd?.iommu.oas;
-      if (oas !== undefined && 'phys' in op && typeof op.phys === 'bigint' && 'size' in op && typeof op.size === 'bigint' && op.phys + op.size > 1n << BigInt(oas)) {
-        st.stop(`${op.op} of a buffer beyond the ${oas}-bit output address size`);
-        return;
-      }
+      if (this.beyondOas(st, op)) return;
       this.dmaOps.interpret(st, b, p.devices.get(op.dev)!, op, r);
       return;
     }
