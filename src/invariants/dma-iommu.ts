@@ -252,7 +252,9 @@ export const MAP_SG_SEGMENTS = domChecker({
     const total = s.ents.reduce((a, e) => a + e.length, 0n);
     const sum = s.sg.slice(0, s.count).reduce((a, e) => a + e.dma_length, 0n);
     if (sum !== total) out.push(`${who}: segments add up to ${hex(sum)} bytes, the entries to ${hex(total)}`);
-    const node = c.st.view?.find_iova(s.m.lo);
+    // After driver misuse (a tainted domain) the IOVA tree may hold what the misuse left, e.g. a
+    // range freed from the middle of another allocation: its nodes no longer bound an allocation.
+    const node = c.tainted ? undefined : c.st.view?.find_iova(s.m.lo);
     const end = node ? (node.pfn_hi + 1n) << c.st.shift : s.m.iova + s.m.len;
     for (let k = 0; k < s.count; k++) {
       const g = s.sg[k]!;
