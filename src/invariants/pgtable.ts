@@ -19,6 +19,19 @@ function leavesOf(c: DomChange): ArmLpaeLeaf[] {
 
 const leaf = (l: PgtableLeaf): string => `leaf ${hex(l.iova)}+${hex(l.size)} → ${hex(l.paddr)} (level ${l.level})`;
 
+type PgView = NonNullable<DomChange['st']['pgView']>;
+
+/** A checker judging each leaf the op's ranges met, against the domain's table geometry. */
+function leafChecker(info: Parameters<typeof domChecker>[0], check: (l: ArmLpaeLeaf, v: PgView, out: string[]) => void): ReturnType<typeof domChecker> {
+  return domChecker(info, (c) => {
+    const v = c.st.pgView;
+    if (!v) return [];
+    const out: string[] = [];
+    for (const l of leavesOf(c)) check(l, v, out);
+    return out;
+  });
+}
+
 // ---- I-P1 / I-P3 ------------------------------------------------------------------------------
 
 export const PGTABLE_MATCHES_MAPPINGS = domChecker({
@@ -42,38 +55,26 @@ export const PGTABLE_MATCHES_MAPPINGS = domChecker({
 
 // ---- I-P2 -------------------------------------------------------------------------------------
 
-export const PGTABLE_ALIGNED = domChecker({
+export const PGTABLE_ALIGNED = leafChecker({
   id: 'PGTABLE-ALIGNED',
   statement: 'A leaf is one of the bitmap\'s sizes, the block size of its level, and aligned to it in IOVA and in physical address.',
   clause: 'iommu.md §5.9 I-P2; §5.1',
   box: 'white',
-}, (c) => {
-  const v = c.st.pgView;
-  if (!v) return [];
-  const out: string[] = [];
-  for (const l of leavesOf(c)) {
-    if (l.size !== v.block_size(l.level) || (l.size & v.pgsize_bitmap) !== l.size) out.push(`${leaf(l)}: size is not level ${l.level}'s block size ${hex(v.block_size(l.level))} or not in the bitmap`);
-    if (l.iova % l.size !== 0n || l.paddr % l.size !== 0n) out.push(`${leaf(l)} is not aligned to its size`);
-  }
-  return out;
+}, (l, v, out) => {
+  if (l.size !== v.block_size(l.level) || (l.size & v.pgsize_bitmap) !== l.size) out.push(`${leaf(l)}: size is not level ${l.level}'s block size ${hex(v.block_size(l.level))} or not in the bitmap`);
+  if (l.iova % l.size !== 0n || l.paddr % l.size !== 0n) out.push(`${leaf(l)} is not aligned to its size`);
 });
 
 // ---- I-P4 -------------------------------------------------------------------------------------
 
-export const PGTABLE_IN_RANGE = domChecker({
+export const PGTABLE_IN_RANGE = leafChecker({
   id: 'PGTABLE-IN-RANGE',
   statement: 'No leaf maps IOVA at or above 2^ias, nor output addresses at or above 2^oas.',
   clause: 'iommu.md §5.9 I-P4; §5.3 step 1',
   box: 'white',
-}, (c) => {
-  const v = c.st.pgView;
-  if (!v) return [];
-  const out: string[] = [];
-  for (const l of leavesOf(c)) {
-    if (l.iova + l.size > 1n << BigInt(v.ias)) out.push(`${leaf(l)} reaches past the ${v.ias}-bit input range`);
-    if (l.paddr + l.size > 1n << BigInt(v.oas)) out.push(`${leaf(l)} reaches past the ${v.oas}-bit output range`);
-  }
-  return out;
+}, (l, v, out) => {
+  if (l.iova + l.size > 1n << BigInt(v.ias)) out.push(`${leaf(l)} reaches past the ${v.ias}-bit input range`);
+  if (l.paddr + l.size > 1n << BigInt(v.oas)) out.push(`${leaf(l)} reaches past the ${v.oas}-bit output range`);
 });
 
 // ---- I-P5 -------------------------------------------------------------------------------------
